@@ -1,0 +1,58 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from clinic.models import OutboundEmail, PhysicianProfile, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_active", "is_staff", "date_joined"]
+    list_filter = ["is_active", "is_staff", "groups"]
+    search_fields = ["email", "full_name"]
+    readonly_fields = ["public_id", "date_joined", "last_login"]
+    fieldsets = (
+        (None, {"fields": ("email", "password", "public_id")}),
+        ("Person", {"fields": ("full_name",)}),
+        ("Role and access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "groups", "password1", "password2"),
+            },
+        ),
+    )
+    filter_horizontal = ["groups"]
+
+
+@admin.register(PhysicianProfile)
+class PhysicianProfileAdmin(admin.ModelAdmin[PhysicianProfile]):
+    list_display = ["display_name", "credential", "accepting_new_cases", "max_open_cases"]
+    list_filter = ["accepting_new_cases", "credential", "body_regions"]
+    search_fields = ["display_name", "user__email", "npi_number"]
+    filter_horizontal = ["body_regions"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin[OutboundEmail]):
+    list_display = ["subject", "to", "created_at", "sent_at", "attempts"]
+    list_filter = ["sent_at"]
+    search_fields = ["to", "subject"]
+    readonly_fields = [
+        "public_id",
+        "to",
+        "subject",
+        "body",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

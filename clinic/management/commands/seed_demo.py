@@ -1,0 +1,84 @@
+"""Demo accounts for trying the app. Idempotent: existing accounts are left as they are."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from clinic.models import User
+from clinic.roles import Role
+from clinic.services import physician_profile_set, user_create
+
+DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - printed for demo logins on purpose
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    full_name: str
+    role: Role
+    regions: list[str] = field(default_factory=list)
+    display_name: str = ""
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("admin@clinic.example", "Alex Admin", Role.CLINIC_ADMIN),
+    DemoAccount(
+        "dr.lee@clinic.example", "Jordan Lee", Role.PHYSICIAN, ["knee", "hip"], "Dr Jordan Lee"
+    ),
+    DemoAccount(
+        "dr.patel@clinic.example",
+        "Priya Patel",
+        Role.PHYSICIAN,
+        ["spine", "shoulder", "elbow", "wrist-hand", "ankle-foot", "other"],
+        "Dr Priya Patel",
+    ),
+    DemoAccount("frontdesk@clinic.example", "Sam Front", Role.FRONT_DESK),
+    DemoAccount("maria@clinic.example", "Maria Garcia", Role.PATIENT),
+    DemoAccount("tom@clinic.example", "Tom Becker", Role.PATIENT),
+]
+
+
+class Command(BaseCommand):
+    help = "Creates demo accounts (one per role) and prints their logins. Safe to run twice."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Run even with DEBUG off (demo passwords are public: never on a real clinic).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError(
+                "DEBUG is off: demo accounts have public passwords. "
+                "Pass --allow-production to create them anyway."
+            )
+        rows = []
+        with transaction.atomic():
+            for account in DEMO_ACCOUNTS:
+                user = User.objects.filter(email__iexact=account.email).first()
+                created = user is None
+                if user is None:
+                    user = user_create(
+                        email=account.email,
+                        full_name=account.full_name,
+                        role=account.role,
+                        password=DEMO_PASSWORD,
+                    )
+                    if account.role == Role.PHYSICIAN:
+                        physician_profile_set(
+                            user=user,
+                            display_name=account.display_name,
+                            region_slugs=account.regions,
+                        )
+                rows.append((account, created))
+
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
+        for account, created in rows:
+            regions = f" takes {', '.join(account.regions)}" if account.regions else ""
+            state = "created" if created else "already there, left unchanged"
+            self.stdout.write(f"  {account.role.label:<13} {account.email:<24}{regions} ({state})")

@@ -1,0 +1,129 @@
+"""The clinic as an organisation: its user accounts, physician profiles, and the
+outbox of e-mails it sends."""
+
+import uuid
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # E-mail addresses are matched without regard to case at login.
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in. The role comes from the user's group (see clinic.roles)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField("e-mail address", max_length=254, unique=True)
+    full_name = models.CharField(max_length=150)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="May log in to the admin site (clinic admins)."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case")
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class PhysicianProfile(models.Model):
+    class Credential(models.TextChoices):
+        DO = "DO", "DO (osteopathic physician)"
+        MD = "MD", "MD"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="physician_profile")
+    display_name = models.CharField(max_length=120, help_text='As patients see it, e.g. "Dr Lee".')
+    credential = models.CharField(max_length=4, choices=Credential.choices, default=Credential.DO)
+    npi_number = models.CharField(
+        "NPI number",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{10}$", "An NPI number has 10 digits.")],
+    )
+    licence_number = models.CharField(max_length=40, blank=True)
+    body_regions = models.ManyToManyField(
+        "treatments.BodyRegion", related_name="physicians", blank=True
+    )
+    accepting_new_cases = models.BooleanField(default=True)
+    max_open_cases = models.PositiveSmallIntegerField(default=40)
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_open_cases__gt=0), name="physician_max_open_cases_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name}, {self.credential}"
+
+
+class OutboundEmail(models.Model):
+    """One e-mail the clinic sends, written in the same transaction as the change
+    that caused it and delivered by a Celery task that only carries this row's id.
+
+    The body is erased once delivered: the outbox keeps who was written to, about
+    what and when, not the text (which may hold a one-time link)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="outbound_email_unsent",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from clinic import views
+from clinic.forms import OutboxPasswordResetForm
+
+admin.site.site_header = "Clinic Intake administration"
+admin.site.site_title = "Clinic Intake admin"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/home/", views.role_home, name="role_home"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        name="password_reset",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("intake/", include("intake.urls.patient")),
+    path("review/", include("intake.urls.review")),
+    path("frontdesk/", include("intake.urls.frontdesk")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from intake.views import patient
+
+app_name = "intake"
+urlpatterns = [path("", patient.home, name="home")]

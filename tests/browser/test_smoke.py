@@ -1,0 +1,36 @@
+"""Each role logs in through the real login page in headless Chromium."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LANDING = {
+    "patient": ("/intake/", "Welcome"),
+    "physician": ("/review/", "Review queue"),
+    "front_desk": ("/frontdesk/", "Front desk"),
+    "clinic_admin": ("/admin/", "Site administration"),
+}
+
+
+@pytest.mark.parametrize("persona", list(LANDING))
+def test_each_role_logs_in_and_lands_on_its_home_page(page: Page, live_server, request, persona):
+    user = request.getfixturevalue(persona)
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Log in").first.click()
+    page.get_by_label("E-mail address").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    path, heading = LANDING[persona]
+    expect(page).to_have_url(f"{live_server.url}{path}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+
+
+def test_home_page_fits_a_phone(page: Page, live_server):
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("link", name="Start your intake")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375

@@ -1,0 +1,50 @@
+import pytest
+from django.urls import reverse
+
+from clinic.roles import Role
+from tests.factories import UserFactory
+
+
+def test_home_introduces_the_clinic_and_its_options_in_ladder_order(client, db):
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Start your intake" in page
+    names = ["Hypertonic dextrose prolotherapy", "Platelet-rich plasma (PRP)", "Allograft"]
+    positions = [page.index(name) for name in names]
+    assert positions == sorted(positions)
+    assert "usually self-pay" in page
+
+
+def test_home_serves_assets_locally_never_from_a_cdn(client, db):
+    page = client.get(reverse("home")).content.decode()
+    assert "/static/bootstrap/css/bootstrap.min.css" in page
+    assert "/static/django_htmx/htmx" in page
+    assert "//cdn" not in page and "https://" not in page
+
+
+def test_home_query_count_is_fixed(client, db, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        client.get(reverse("home"))
+
+
+def test_signed_in_visitor_is_offered_their_page(client, db):
+    client.force_login(UserFactory(role=Role.PATIENT))
+    assert "Go to your page" in client.get(reverse("home")).content.decode()
+
+
+def test_home_refuses_post(client, db):
+    assert client.post(reverse("home")).status_code == 405
+
+
+def test_unknown_page_is_a_styled_404(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.content.decode()
+
+
+@pytest.mark.parametrize("template", ["403.html", "404.html", "500.html"])
+def test_error_templates_render_on_their_own(template):
+    from django.template.loader import render_to_string
+
+    assert "Back to the start" in render_to_string(template)

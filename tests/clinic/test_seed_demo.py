@@ -1,0 +1,42 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from clinic.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from clinic.models import PhysicianProfile, User
+from clinic.roles import Role, role_of
+
+
+def test_seed_demo_creates_one_account_per_role_and_prints_the_logins(db, settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    output = capsys.readouterr().out
+    assert DEMO_PASSWORD in output
+    for account in DEMO_ACCOUNTS:
+        assert account.email in output
+        user = User.objects.get(email=account.email)
+        assert user.check_password(DEMO_PASSWORD)
+        assert role_of(user) == account.role
+    regions = {
+        profile.display_name: set(profile.body_regions.values_list("slug", flat=True))
+        for profile in PhysicianProfile.objects.all()
+    }
+    assert len(regions) == 2
+    first, second = regions.values()
+    assert first and second and first.isdisjoint(second)
+    roles = [account.role for account in DEMO_ACCOUNTS]
+    assert roles.count(Role.PATIENT) == 2 and roles.count(Role.PHYSICIAN) == 2
+
+
+def test_seed_demo_twice_changes_nothing(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    before = list(User.objects.order_by("pk").values("pk", "email", "password"))
+    call_command("seed_demo")
+    assert list(User.objects.order_by("pk").values("pk", "email", "password")) == before
+
+
+def test_seed_demo_refuses_to_run_in_production(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("seed_demo")
+    assert not User.objects.exists()

@@ -1,0 +1,179 @@
+"""Shared fixtures: the personas, the browser, and the rule that in CI (CI=true) a
+missing PostgreSQL, Redis or Chromium fails the run instead of skipping."""
+
+import importlib
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.test import Client
+
+from clinic.celery import app as celery_app
+from clinic.models import User
+from clinic.roles import Role
+from tests.factories import PASSWORD, PhysicianFactory, UserFactory
+
+# Playwright runs an event loop in the test thread; the ORM calls in tests are still
+# synchronous and safe there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip when a real service is missing on a developer's machine; fail in CI."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason}; CI=true requires it.", pytrace=False)
+    pytest.skip(reason)
+
+
+def uses_postgresql() -> bool:
+    return bool(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"))
+
+
+def redis_answers(url: str = REDIS_TEST_URL) -> bool:
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def chromium_path() -> str | None:
+    return next((path for path in CHROMIUM_PATHS if Path(path).exists()), None)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if IN_CI and not uses_postgresql():
+        raise pytest.UsageError("CI=true: set DATABASE_URL to PostgreSQL; SQLite is not enough.")
+
+
+def _runs_in_transactions(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        (marker is not None and marker.kwargs.get("transaction"))
+        or "transactional_db" in fixtures
+        or "live_server" in fixtures
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests that commit (live server, real worker) empty the tables when they end;
+    # run them after the others, whatever order the browser parametrisation chose.
+    items.sort(key=_runs_in_transactions)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if IN_CI and skipped and reporter is not None:
+        reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; CI allows none.", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# Rows that data migrations create (the catalog, the role groups). Tests that
+# commit end with a flush of every table, so those rows are put back before each.
+DATA_MIGRATIONS = [
+    ("treatments.migrations.0002_seed_catalog", "seed"),
+    ("clinic.migrations.0002_roles", "create_roles"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_in_committing_tests(request: pytest.FixtureRequest) -> None:
+    if not _runs_in_transactions(request.node):
+        return
+    request.getfixturevalue("transactional_db")
+    for module_name, function_name in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module_name), function_name)(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Argon2 is deliberately slow; tests that are not about hashing use MD5.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _celery_in_process() -> Iterator[None]:
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+# The personas: every permission test speaks of these people.
+@pytest.fixture
+def patient(db: None) -> User:
+    return UserFactory.create(role=Role.PATIENT, full_name="Pat Patient")
+
+
+@pytest.fixture
+def other_patient(db: None) -> User:
+    return UserFactory.create(role=Role.PATIENT, full_name="Olive Other")
+
+
+@pytest.fixture
+def physician(db: None) -> User:
+    return PhysicianFactory.create(regions=["knee", "hip"]).user
+
+
+@pytest.fixture
+def other_physician(db: None) -> User:
+    return PhysicianFactory.create(regions=["spine"]).user
+
+
+@pytest.fixture
+def front_desk(db: None) -> User:
+    return UserFactory.create(role=Role.FRONT_DESK, full_name="Fran Desk")
+
+
+@pytest.fixture
+def clinic_admin(db: None) -> User:
+    return UserFactory.create(role=Role.CLINIC_ADMIN, full_name="Ada Admin", is_staff=True)
+
+
+@pytest.fixture
+def login(client: Client) -> Any:
+    def _login(user: User) -> Client:
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+# The browser: Debian's Chromium, never a downloaded one.
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    executable = chromium_path()
+    require(executable is not None, "Chromium is not installed (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+        ],
+    }
+
+
+__all__ = ["PASSWORD", "REDIS_TEST_URL", "redis_answers", "require", "uses_postgresql"]

@@ -1,0 +1,83 @@
+import pytest
+from django.db import IntegrityError
+
+from treatments.models import Condition, Contraindication, TreatmentOption
+
+
+def test_every_fresh_database_has_the_five_options_in_ladder_order(db):
+    slugs = list(TreatmentOption.objects.offered().values_list("slug", flat=True))
+    assert slugs == [
+        "dextrose-prolotherapy",
+        "prp",
+        "bone-marrow-stem-cells",
+        "adipose-stem-cells",
+        "allograft",
+    ]
+
+
+def test_options_say_where_the_material_comes_from(db):
+    origins = dict(TreatmentOption.objects.values_list("slug", "origin"))
+    assert origins["prp"] == origins["bone-marrow-stem-cells"] == "autologous"
+    assert origins["allograft"] == "allogeneic"
+    cell_based = set(
+        TreatmentOption.objects.filter(is_cell_based=True).values_list("slug", flat=True)
+    )
+    assert cell_based == {"bone-marrow-stem-cells", "adipose-stem-cells", "allograft"}
+    for option in TreatmentOption.objects.all():
+        assert option.patient_description and option.regulatory_note and option.typical_sessions
+        assert 0 < option.cost_min_usd <= option.cost_max_usd
+
+
+def test_a_cost_range_cannot_run_backwards(db):
+    option = TreatmentOption.objects.get(slug="prp")
+    option.cost_min_usd = option.cost_max_usd + 1
+    with pytest.raises(IntegrityError):
+        option.save()
+
+
+def test_the_domain_conditions_are_seeded_with_regions(db):
+    names = set(Condition.objects.values_list("slug", flat=True))
+    for slug in [
+        "knee-osteoarthritis",
+        "hip-osteoarthritis",
+        "chondral-defect",
+        "rheumatoid-arthritis",
+        "tendinitis",
+        "ligament-injury",
+        "acl-tear",
+        "tennis-elbow",
+        "golfers-elbow",
+        "plantar-fasciitis",
+        "degenerative-disc-disease",
+        "muscle-strain",
+        "fracture-non-union",
+        "spinal-fusion-support",
+    ]:
+        assert slug in names
+    assert Condition.objects.get(slug="knee-osteoarthritis").icd10_code == "M17"
+    assert Condition.objects.get(slug="plantar-fasciitis").body_region.slug == "ankle-foot"
+
+
+def test_the_screening_rules_are_seeded_with_severity_and_options(db):
+    rules = {rule.slug: rule for rule in Contraindication.objects.prefetch_related("options")}
+    assert set(rules) == {
+        "infection",
+        "cancer",
+        "blood-disorder",
+        "anticoagulant",
+        "nsaid",
+        "recent-steroid",
+        "pregnancy",
+        "uncontrolled-diabetes",
+        "immunosuppressant",
+        "local-anaesthetic-allergy",
+    }
+    assert rules["infection"].severity == "hard_stop"
+    assert rules["anticoagulant"].severity == "caution"
+    assert {o.slug for o in rules["infection"].options.all()} == set(
+        TreatmentOption.objects.values_list("slug", flat=True)
+    )
+    assert "dextrose-prolotherapy" not in {o.slug for o in rules["cancer"].options.all()}
+    for rule in rules.values():
+        assert rule.screening_question.endswith("?")
+        assert rule.source

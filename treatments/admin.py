@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from treatments.models import BodyRegion, Condition, Contraindication, TreatmentOption
+
+
+@admin.register(BodyRegion)
+class BodyRegionAdmin(admin.ModelAdmin[BodyRegion]):
+    list_display = ["name", "slug", "display_order"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(TreatmentOption)
+class TreatmentOptionAdmin(admin.ModelAdmin[TreatmentOption]):
+    list_display = [
+        "ladder_step",
+        "name",
+        "origin",
+        "is_cell_based",
+        "cost_min_usd",
+        "cost_max_usd",
+        "is_offered",
+    ]
+    list_display_links = ["name"]
+    list_filter = ["origin", "is_cell_based", "is_offered"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Condition)
+class ConditionAdmin(admin.ModelAdmin[Condition]):
+    list_display = ["name", "body_region", "icd10_code", "is_active"]
+    list_filter = ["body_region", "is_active"]
+    search_fields = ["name", "icd10_code"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Contraindication)
+class ContraindicationAdmin(admin.ModelAdmin[Contraindication]):
+    list_display = ["name", "severity", "is_active", "display_order"]
+    list_filter = ["severity", "is_active"]
+    filter_horizontal = ["options"]
+    prepopulated_fields = {"slug": ["name"]}

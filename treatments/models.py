@@ -1,0 +1,115 @@
+"""The clinical catalog: body regions, conditions, treatment options and the rules
+(contraindications) that screening answers are checked against.
+
+Everything here is data a clinic admin edits in the Django admin; the first rows
+come from a data migration (``0002_seed_catalog``) built from ../shared/DOMAIN.md.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+
+
+class BodyRegion(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=80, unique=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TreatmentOptionQuerySet(models.QuerySet["TreatmentOption"]):
+    def offered(self) -> "TreatmentOptionQuerySet":
+        return self.filter(is_offered=True).order_by("ladder_step")
+
+
+class TreatmentOption(models.Model):
+    class Origin(models.TextChoices):
+        NOT_TISSUE = "not_tissue", "No cells or tissue"
+        AUTOLOGOUS = "autologous", "Autologous (the patient's own)"
+        ALLOGENEIC = "allogeneic", "Allogeneic (screened donor)"
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    short_name = models.CharField(max_length=40)
+    # The seeds describe a ladder: dextrose and PRP first, cells "for more intense
+    # cases, where dextrose and PRP are typically not effective".
+    ladder_step = models.PositiveSmallIntegerField(
+        unique=True, help_text="Order on the treatment ladder; lower is tried first."
+    )
+    material_source = models.CharField(max_length=200)
+    origin = models.CharField(max_length=20, choices=Origin.choices)
+    is_cell_based = models.BooleanField(
+        default=False, help_text="Dose depends on body weight (about 2 million cells per kg)."
+    )
+    typical_sessions = models.CharField(max_length=120)
+    cost_min_usd = models.PositiveIntegerField()
+    cost_max_usd = models.PositiveIntegerField()
+    cost_unit = models.CharField(max_length=60, default="per treatment cycle")
+    cost_note = models.CharField(max_length=300, blank=True)
+    patient_description = models.TextField()
+    regulatory_note = models.TextField()
+    is_offered = models.BooleanField(default=True)
+
+    objects = TreatmentOptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ladder_step"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cost_min_usd__lte=F("cost_max_usd")),
+                name="treatment_cost_range_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Condition(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    body_region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="conditions")
+    icd10_code = models.CharField(
+        "ICD-10-CM code",
+        max_length=8,
+        blank=True,
+        help_text="Category code; the full code (laterality, encounter) is set when charting.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["body_region__display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contraindication(models.Model):
+    class Severity(models.TextChoices):
+        HARD_STOP = "hard_stop", "Hard stop"
+        CAUTION = "caution", "Caution for the physician"
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    screening_question = models.CharField(
+        max_length=300, help_text="Asked of the patient at intake; a 'yes' raises this flag."
+    )
+    severity = models.CharField(max_length=20, choices=Severity.choices)
+    options = models.ManyToManyField(
+        TreatmentOption,
+        related_name="contraindications",
+        help_text="The treatment options this rule applies to.",
+    )
+    source = models.CharField(max_length=300, help_text="Where the rule comes from.")
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
