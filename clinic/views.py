@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -37,7 +36,7 @@ def _database_state() -> str:
 
 
 def _broker_state() -> str:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if celery_app.conf.task_always_eager:
         return "in-process"
     try:
         with celery_app.connection_for_write() as broker:

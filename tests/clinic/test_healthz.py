@@ -7,12 +7,12 @@ from tests.conftest import REDIS_TEST_URL, redis_answers, require
 
 
 @pytest.fixture
-def broker(settings) -> Iterator[object]:
+def broker() -> Iterator[object]:
     """Points the Celery app at a broker URL for one test, then back."""
     original = celery_app.conf.broker_url
 
     def use(url: str) -> None:
-        settings.CELERY_TASK_ALWAYS_EAGER = False
+        celery_app.conf.task_always_eager = False
         celery_app.conf.update(broker_url=url)
 
     yield use

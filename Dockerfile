@@ -1,0 +1,24 @@
+# Production image: gunicorn serves the app, whitenoise its static files.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 clinic
+
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+COPY . .
+# Static files are collected at build time; the key below only lets settings load.
+RUN DEBUG=false \
+    SECRET_KEY=collectstatic-at-build-time-only-this-is-not-a-secret-key-0000 \
+    python manage.py collectstatic --noinput \
+ && mkdir -p /app/private-media && chown clinic /app/private-media
+
+USER clinic
+EXPOSE 8000
+CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--access-logfile", "-", "--forwarded-allow-ips", "*"]
