@@ -83,9 +83,11 @@ def _forget_broker_connections() -> None:
 
 
 @pytest.fixture
-def real_broker() -> Iterator[None]:
+def real_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Makes this process enqueue to Redis instead of running tasks in-process."""
     original = celery_app.conf.broker_url
+    # Celery reads the CELERY_BROKER_URL variable before its own configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", REDIS_TEST_URL)
     celery_app.conf.task_always_eager = False
     celery_app.conf.update(broker_url=REDIS_TEST_URL)
     _forget_broker_connections()

@@ -7,11 +7,13 @@ from tests.conftest import REDIS_TEST_URL, redis_answers, require
 
 
 @pytest.fixture
-def broker() -> Iterator[object]:
+def broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """Points the Celery app at a broker URL for one test, then back."""
     original = celery_app.conf.broker_url
 
     def use(url: str) -> None:
+        # Celery reads the CELERY_BROKER_URL variable before its own configuration.
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
         celery_app.conf.task_always_eager = False
         celery_app.conf.update(broker_url=url)
 
