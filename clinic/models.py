@@ -116,6 +116,7 @@ class OutboundEmail(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = "outbound e-mail"
         ordering = ["-created_at"]
         indexes = [
             models.Index(

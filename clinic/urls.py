@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import views
-from clinic.forms import OutboxPasswordResetForm
+from clinic.forms import LoginForm, OutboxPasswordResetForm
 
 admin.site.site_header = "Clinic Intake administration"
 admin.site.site_title = "Clinic Intake admin"
@@ -16,6 +16,11 @@ urlpatterns = [
         "accounts/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
         name="password_reset",
+    ),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm),
+        name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("intake/", include("intake.urls.patient")),

@@ -36,7 +36,7 @@ def test_login_ignores_the_case_of_the_email(client, patient):
 def test_wrong_password_shows_a_message_and_keeps_the_email(client, patient):
     response = client.post(reverse("login"), {"username": patient.email, "password": "nope"})
     assert response.status_code == 200
-    assert "Please enter a correct e-mail address and password" in response.content.decode()
+    assert "That e-mail address and password do not match" in response.content.decode()
     assert f'value="{patient.email}"' in response.content.decode()
 
 
