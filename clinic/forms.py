@@ -1,9 +1,62 @@
 from typing import Any
 
+from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 
+from clinic.models import User
 from clinic.services import email_queue
+
+
+class PatientSignupForm(forms.Form):
+    full_name = forms.CharField(
+        label="Your full name", max_length=150, widget=forms.TextInput({"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label="E-mail address", max_length=254, widget=forms.EmailInput({"autocomplete": "email"})
+    )
+    password1 = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput({"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not a common password.",
+    )
+    password2 = forms.CharField(
+        label="The same password again",
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput({"autocomplete": "new-password"}),
+    )
+
+    def clean_full_name(self) -> str:
+        full_name: str = self.cleaned_data["full_name"].strip()
+        if not full_name:
+            raise ValidationError("Please enter your name.")
+        return full_name
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(
+                "An account already uses this e-mail address. Log in, or reset your password."
+            )
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "The two passwords are not the same.")
+        elif password1:
+            candidate = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(password1, candidate)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
 
 
 class LoginForm(AuthenticationForm):

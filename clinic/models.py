@@ -43,6 +43,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="May log in to the admin site (clinic admins)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -3,15 +3,20 @@
 import logging
 import smtplib
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from clinic.errors import ClinicError
 from clinic.models import OutboundEmail, PhysicianProfile, User
 from clinic.roles import GROUP_NAMES, Role
+from clinic.tokens import email_verification_tokens
 from treatments.models import BodyRegion
 
 logger = logging.getLogger(__name__)
@@ -39,6 +44,48 @@ def user_create(*, email: str, full_name: str, role: Role, password: str | None 
             is_staff=role == Role.CLINIC_ADMIN,
         )
         user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+    return user
+
+
+def patient_account_create(*, email: str, full_name: str, password: str) -> User:
+    """A patient signs themselves up: the account is created in the patient role and
+    an e-mail with a confirmation link is queued for when the transaction commits.
+    The password must already have passed the validators (the form checks them)."""
+    with transaction.atomic():
+        user = user_create(email=email, full_name=full_name, role=Role.PATIENT, password=password)
+        email_verification_send(user=user)
+    return user
+
+
+def email_verification_send(*, user: User) -> OutboundEmail:
+    """Queues an e-mail whose link confirms that the person owns the address."""
+    path = reverse(
+        "verify_email",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": email_verification_tokens.make_token(user),
+        },
+    )
+    return email_queue(
+        to=user.email,
+        subject=f"Confirm your e-mail address for {settings.CLINIC_NAME}",
+        template="emails/verify_email.txt",
+        context={"user": user, "link": f"{settings.SITE_URL}{path}"},
+    )
+
+
+def email_verify(*, uidb64: str, token: str) -> User:
+    """Marks the address confirmed. The link works once: confirming changes the token."""
+    try:
+        user_id = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        raise ClinicError("This confirmation link no longer works.") from None
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None or not email_verification_tokens.check_token(user, token):
+            raise ClinicError("This confirmation link no longer works.")
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
     return user
 
 
@@ -78,7 +125,7 @@ def email_queue(
     back change sends nothing)."""
     from clinic.tasks import send_email
 
-    body = render_to_string(template, context)
+    body = render_to_string(template, {"CLINIC_NAME": settings.CLINIC_NAME, **context})
     with transaction.atomic():
         email = OutboundEmail.objects.create(to=to, subject=subject, body=body)
         email_id = email.pk

@@ -1,13 +1,17 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from clinic.access import signed_in_user
 from clinic.celery import app as celery_app
+from clinic.errors import ClinicError
 from clinic.roles import home_url_for, role_of
+from clinic.services import email_verification_send, email_verify
 from treatments.models import TreatmentOption
 
 
@@ -15,6 +19,30 @@ from treatments.models import TreatmentOption
 def home(request: HttpRequest) -> HttpResponse:
     options = TreatmentOption.objects.offered()
     return render(request, "clinic/home.html", {"options": options})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The e-mailed link shows a button; only the POST confirms, so that link
+    scanners that open every URL in an e-mail do not use it up."""
+    if request.method == "POST":
+        try:
+            email_verify(uidb64=uidb64, token=token)
+        except ClinicError as error:
+            return render(request, "registration/verify_email.html", {"error": str(error)})
+        messages.success(request, "Thank you: your e-mail address is confirmed.")
+        return redirect("role_home" if request.user.is_authenticated else "login")
+    return render(request, "registration/verify_email.html")
+
+
+@require_POST
+@login_required
+def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    if user.email_verified_at is None:
+        email_verification_send(user=user)
+        messages.info(request, f"We sent a new confirmation link to {user.email}.")
+    return redirect("role_home")
 
 
 @require_safe
