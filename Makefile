@@ -25,6 +25,11 @@ run: $(VENV)/.runtime-installed
 	@echo "Serving on http://$(ADDR)/  (Ctrl+C stops it)"
 	$(PY) manage.py runserver $(ADDR)
 
+# axe-core for the browser tests' accessibility checks (skipped without npm, except in CI).
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund; \
+	else echo "npm not found: the accessibility checks will be skipped"; fi
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -32,10 +37,10 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy .
 
-pytest: $(VENV)/.dev-installed
+pytest: $(VENV)/.dev-installed node_modules/.package-lock.json
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck $(VENV)/.dev-installed
+test: lint typecheck $(VENV)/.dev-installed node_modules/.package-lock.json
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -44,4 +49,4 @@ worker: $(VENV)/.runtime-installed
 	$(BIN)/celery -A clinic worker -B -P solo --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache staticfiles
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache staticfiles

@@ -155,6 +155,27 @@ def login(client: Client) -> Any:
     return _login
 
 
+AXE_SCRIPT = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe_violations() -> Any:
+    """Runs axe-core in a page; returns its serious and critical violations."""
+    require(AXE_SCRIPT.exists(), "axe-core is not installed (npm ci)")
+
+    def check(page: Any) -> list[str]:
+        page.add_script_tag(path=str(AXE_SCRIPT))
+        result = page.evaluate("async () => await axe.run()")
+        return [
+            f"{violation['impact']} {violation['id']}: "
+            + ", ".join(str(node["target"]) for node in violation["nodes"])
+            for violation in result["violations"]
+            if violation["impact"] in {"serious", "critical"}
+        ]
+
+    return check
+
+
 # The browser: Debian's Chromium, never a downloaded one.
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,9 @@ LANDING = {
 
 
 @pytest.mark.parametrize("persona", list(LANDING))
-def test_each_role_logs_in_and_lands_on_its_home_page(page: Page, live_server, request, persona):
+def test_each_role_logs_in_and_lands_on_its_home_page(
+    page: Page, live_server, request, persona, axe_violations
+):
     user = request.getfixturevalue(persona)
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name="Log in").first.click()
@@ -26,6 +28,29 @@ def test_each_role_logs_in_and_lands_on_its_home_page(page: Page, live_server, r
     path, heading = LANDING[persona]
     expect(page).to_have_url(f"{live_server.url}{path}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+    if persona != "clinic_admin":  # Django's own admin pages are not ours to fix
+        assert axe_violations(page) == []
+
+
+PUBLIC_PAGES = [
+    "/",
+    "/accounts/login/",
+    "/accounts/password_reset/",
+    "/accounts/password_reset/done/",
+    "/intake/start/",
+    "/no-such-page/",
+]
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_public_pages_have_no_serious_accessibility_violations(
+    page: Page, live_server, axe_violations, width
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    for path in PUBLIC_PAGES:
+        page.goto(f"{live_server.url}{path}")
+        assert axe_violations(page) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
 
 
 def test_home_page_fits_a_phone(page: Page, live_server):
