@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from functools import wraps
-from typing import ParamSpec, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -10,9 +9,6 @@ from django.http import HttpRequest, HttpResponse
 
 from clinic.models import User
 from clinic.roles import Role, role_of
-
-P = ParamSpec("P")
-R = TypeVar("R", bound=HttpResponse)
 
 
 def signed_in_user(request: HttpRequest) -> User:
