@@ -6,7 +6,7 @@ import smtplib
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -34,16 +34,21 @@ TRANSIENT_EMAIL_ERRORS: tuple[type[Exception], ...] = (
 def user_create(*, email: str, full_name: str, role: Role, password: str | None = None) -> User:
     """Creates an account in exactly one role. Clinic admins may use the admin site."""
     email = email.strip().lower()
+    taken = ClinicError("An account already uses this e-mail address.")
     if User.objects.filter(email__iexact=email).exists():
-        raise ClinicError("An account with that e-mail address already exists.")
-    with transaction.atomic():
-        user = User.objects.create_user(
-            email,
-            password,
-            full_name=full_name.strip(),
-            is_staff=role == Role.CLINIC_ADMIN,
-        )
-        user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+        raise taken
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email,
+                password,
+                full_name=full_name.strip(),
+                is_staff=role == Role.CLINIC_ADMIN,
+            )
+            user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+    except IntegrityError:
+        # Two sign-ups with one address at the same moment: the unique index decides.
+        raise taken from None
     return user
 
 

@@ -5,7 +5,7 @@ from django.core import mail
 from django.db import transaction
 
 from clinic.errors import ClinicError
-from clinic.models import OutboundEmail
+from clinic.models import OutboundEmail, User
 from clinic.roles import Role, role_of
 from clinic.services import email_deliver, email_queue, physician_profile_set, user_create
 
@@ -80,8 +80,18 @@ def test_user_create_puts_the_account_in_exactly_one_role(db):
 
 def test_user_create_refuses_a_second_account_for_the_same_email(db):
     user_create(email="twice@clinic.example", full_name="One", role=Role.PATIENT)
-    with pytest.raises(ClinicError, match="already exists"):
+    with pytest.raises(ClinicError, match="already uses"):
         user_create(email="TWICE@clinic.example", full_name="Two", role=Role.PATIENT)
+
+
+def test_user_create_turns_a_lost_race_into_a_clear_error(db, monkeypatch):
+    user_create(email="race@clinic.example", full_name="First", role=Role.PATIENT)
+    # The second request passed its existence check before the first one committed.
+    monkeypatch.setattr("clinic.services.User.objects.filter", lambda **kw: User.objects.none())
+    with pytest.raises(ClinicError, match="already uses"):
+        user_create(email="Race@clinic.example", full_name="Second", role=Role.PATIENT)
+    monkeypatch.undo()
+    assert User.objects.filter(email__iexact="race@clinic.example").count() == 1
 
 
 def test_clinic_admins_may_use_the_admin_site(db):
