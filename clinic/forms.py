@@ -37,14 +37,6 @@ class PatientSignupForm(forms.Form):
             raise ValidationError("Please enter your name.")
         return full_name
 
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                "An account already uses this e-mail address. Log in, or reset your password."
-            )
-        return email
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")

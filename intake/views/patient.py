@@ -30,8 +30,8 @@ def signup(request: HttpRequest) -> HttpResponse:
                 full_name=form.cleaned_data["full_name"],
                 password=form.cleaned_data["password1"],
             )
-        except ClinicError as error:
-            form.add_error(None, str(error))
+        except ClinicError as error:  # the address is taken (the service checks it)
+            form.add_error("email", f"{error} Log in, or reset your password.")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(

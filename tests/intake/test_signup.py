@@ -64,7 +64,7 @@ def test_signup_errors_are_shown_by_their_field_and_keep_what_was_typed(
     form = response.context["form"]
     assert message in " ".join(form.errors[field])
     page = response.content.decode()
-    assert f'id="error_1_id_{field}"' in page or f"id_{field}" in page
+    assert f'id="error_1_id_{field}"' in page, "the message is tied to its field"
     if field != "full_name":
         assert 'value="Nora New"' in page
     assert "Please correct the" in page
