@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "django_htmx",
+    "phonenumber_field",
     "treatments",
     "clinic",
     "intake",
@@ -133,6 +134,15 @@ STORAGES = {
         )
     },
 }
+
+# Uploaded imaging: outside the web root, never served by a static or media URL;
+# only the intake's file view (which checks who asks) reads it back.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media")))
+IMAGING_MAX_UPLOAD_MB = env_int("IMAGING_MAX_UPLOAD_MB", default=10, minimum=1)
+IMAGING_MAX_FILES = env_int("IMAGING_MAX_FILES", default=10, minimum=1)
+# Uploads above this size stream to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -90,6 +90,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 DATA_MIGRATIONS = [
     ("treatments.migrations.0002_seed_catalog", "seed"),
     ("clinic.migrations.0002_roles", "create_roles"),
+    ("intake.migrations.0002_seed_instruments_and_consent", "seed"),
 ]
 
 

@@ -1,3 +1,5 @@
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import factory
@@ -40,3 +42,114 @@ class PhysicianFactory(DjangoModelFactory[PhysicianProfile]):
     ) -> None:
         if create and extracted:
             obj.body_regions.set(BodyRegion.objects.filter(slug__in=extracted))
+
+
+# --- Intakes -----------------------------------------------------------------------
+# Built through the same services the pages use, so a test intake is always one a
+# patient could have produced.
+
+
+def intake_ready_to_sign(
+    patient: User, *, screening: dict[str, str] | None = None, **about: Any
+) -> Any:
+    """A draft with steps 1-7 complete (screening answers default to 'no'), by a
+    patient whose e-mail address is confirmed."""
+    from django.utils import timezone
+
+    from intake import services
+    from intake.models import Instrument, PriorTreatment
+
+    if patient.email_verified_at is None:
+        patient.email_verified_at = timezone.now()
+        patient.save(update_fields=["email_verified_at"])
+    intake = services.intake_start(patient=patient)
+    knee = BodyRegion.objects.get(slug="knee")
+    services.intake_about_save(
+        intake=intake, data={**ABOUT_YOU, "legal_name": patient.full_name, **about}
+    )
+    services.intake_complaints_save(
+        intake=intake,
+        complaints=[
+            services.ComplaintAnswer(
+                body_region_id=knee.pk,
+                side="left",
+                condition_id=None,
+                started_on=date(2024, 3, 1),
+                onset="gradual",
+                pain_now=6,
+                pain_worst_week=8,
+            )
+        ],
+    )
+    services.intake_function_save(
+        intake=intake,
+        answers={
+            instrument.pk: {
+                item.position: instrument.options.values_list("value", flat=True)[0]
+                for item in instrument.items.all()
+            }
+            for instrument in Instrument.objects.filter(in_intake=True, is_active=True)
+        },
+    )
+    services.intake_prior_treatments_save(
+        intake=intake,
+        treatments=[
+            services.PriorTreatmentAnswer(kind=kind, tried=False)
+            for kind in PriorTreatment.Kind.values
+        ],
+    )
+    answers = {
+        rule.pk: (screening or {}).get(rule.slug, "no") for rule in services.screening_questions()
+    }
+    services.intake_health_save(
+        intake=intake,
+        answers=answers,
+        data={"current_medicines": "none", "allergies": "", "other_conditions": ""},
+    )
+    services.intake_imaging_save(intake=intake, status="no", studies=[])
+    services.intake_goals_save(
+        intake=intake,
+        data={
+            "goals": "Hiking again",
+            "preferred_days": ["mon"],
+            "preferred_times": ["morning"],
+            "payment": "self_pay",
+            "insurance_carrier": "",
+            "insurance_member_id": "",
+        },
+        interested=[],
+    )
+    intake.refresh_from_db()
+    return intake
+
+
+def signature_for(intake: Any, **overrides: Any) -> Any:
+    from intake import services
+
+    values: dict[str, Any] = {
+        "name": intake.legal_name,
+        "ip_address": "203.0.113.9",
+        "consent_version": services.current_consent().version,
+        "acknowledged_risks": True,
+        "acknowledged_cost": True,
+        "acknowledged_regulatory": True,
+    }
+    return services.Signature(**(values | overrides))
+
+
+ABOUT_YOU: dict[str, Any] = {
+    "date_of_birth": date(1970, 5, 17),
+    "sex": "female",
+    "phone": "+12015550123",
+    "address_line1": "1 Main Street",
+    "address_line2": "",
+    "city": "Springfield",
+    "region": "NJ",
+    "postal_code": "07081",
+    "emergency_contact_name": "Sam Patient",
+    "emergency_contact_relationship": "Spouse",
+    "emergency_contact_phone": "+12015550199",
+    "unit_system": "metric",
+    "height_cm": Decimal("170.0"),
+    "weight_kg": Decimal("72.5"),
+}

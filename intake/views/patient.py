@@ -1,20 +1,38 @@
+from typing import Any
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.access import role_required
+from clinic.access import role_required, signed_in_user
 from clinic.errors import ClinicError
 from clinic.forms import PatientSignupForm
 from clinic.roles import Role
 from clinic.services import patient_account_create
+from intake import services
+from intake.forms import ConsentForm, InformationAnswerForm
+from intake.models import STEP_COUNT, ImagingFile, InformationRequest, Intake
+from intake.selectors import can_see_intake, intake_summary
+from intake.steps import STEPS, StepForms
+from treatments.models import TreatmentOption
+
+ACTIONS = {"next", "back", "exit", "stay"}
 
 
 @require_safe
 @role_required(Role.PATIENT)
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "intake/home.html")
+    intakes = list(Intake.objects.of_patient(signed_in_user(request)))
+    draft = next((intake for intake in intakes if intake.is_draft), None)
+    return render(
+        request, "intake/home.html", {"intakes": intakes, "draft": draft, "step_count": STEP_COUNT}
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -41,3 +59,267 @@ def signup(request: HttpRequest) -> HttpResponse:
             )
             return redirect("intake:home")
     return render(request, "intake/signup.html", {"form": form})
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def intake_new(request: HttpRequest) -> HttpResponse:
+    """Starts an intake (or reopens the patient's draft) and goes to its next step."""
+    intake = services.intake_start(patient=signed_in_user(request))
+    return redirect("intake:step", public_id=intake.public_id, step=intake.next_step)
+
+
+def _own_intake(request: HttpRequest, public_id: UUID) -> Intake:
+    """The patient's own intake; anyone else's is a 404, so ids reveal nothing."""
+    return get_object_or_404(Intake, public_id=public_id, patient=signed_in_user(request))
+
+
+def _step_url(intake: Intake, step: int) -> str:
+    return reverse("intake:step", kwargs={"public_id": intake.public_id, "step": step})
+
+
+def _typed_answers(request: HttpRequest, forms: StepForms) -> dict[str, list[str]]:
+    """What the patient typed, limited to the step's own field names."""
+    names: set[str] = set()
+    for form in forms.all():
+        names |= {form.add_prefix(name) for name in form.fields}
+    if forms.formset is not None:
+        names |= {
+            forms.formset.management_form.add_prefix(name)
+            for name in forms.formset.management_form.fields
+        }
+    return {name: request.POST.getlist(name) for name in request.POST if name in names}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@role_required(Role.PATIENT)
+def intake_step(request: HttpRequest, public_id: UUID, step: int) -> HttpResponse:
+    intake = _own_intake(request, public_id)
+    if not intake.is_draft:
+        messages.info(
+            request, "This intake has been submitted; you can read it here but no longer change it."
+        )
+        return redirect("intake:detail", public_id=intake.public_id)
+    if step not in STEPS:
+        raise Http404("No such step.")
+    if step == STEP_COUNT:
+        return _review_step(request, intake)
+
+    spec = STEPS[step]
+    from_review = request.GET.get("review") == "1" or request.POST.get("review") == "1"
+    if request.method == "POST":
+        action = request.POST.get("action", "next")
+        action = action if action in ACTIONS else "next"
+        forms = spec.build(intake, request.POST, request.FILES)
+        if forms.is_valid():
+            try:
+                spec.save(intake, forms)
+            except ClinicError as error:
+                _first_form_error(forms, str(error))
+            else:
+                return _after_save(request, intake, step, action, from_review)
+        if action in {"back", "exit"}:
+            services.intake_keep_pending(
+                intake=intake, step=step, answers=_typed_answers(request, forms)
+            )
+            if action == "exit":
+                messages.info(
+                    request,
+                    "Saved. Some answers on this step still need attention when you come back.",
+                )
+                return redirect("intake:home")
+            messages.info(
+                request,
+                f"We kept what you typed on step {step}; it still needs a look before you submit.",
+            )
+            return redirect(_step_url(intake, step - 1))
+        services.intake_keep_pending(
+            intake=intake, step=step, answers=_typed_answers(request, forms)
+        )
+    else:
+        pending = intake.pending_answers.get(str(step))
+        forms = spec.build(intake, MultiValueDict(pending) if pending else None, None)
+        if pending:
+            forms.is_valid()  # show where the kept answers still need attention
+    return _render_step(request, intake, step, forms, from_review=from_review)
+
+
+def _first_form_error(forms: StepForms, message: str) -> None:
+    target = forms.main or (
+        forms.formset.forms[0] if forms.formset and forms.formset.forms else None
+    )
+    if target is not None:
+        target.add_error(None, message)
+
+
+def _after_save(
+    request: HttpRequest, intake: Intake, step: int, action: str, from_review: bool
+) -> HttpResponse:
+    if action == "exit":
+        messages.success(
+            request, f"Saved. You can continue from step {step} any time, on any device."
+        )
+        return redirect("intake:home")
+    if action == "stay":
+        messages.success(request, "Saved.")
+        return redirect(_step_url(intake, step))
+    if action == "back":
+        return redirect(_step_url(intake, max(step - 1, 1)))
+    return redirect(_step_url(intake, STEP_COUNT if from_review else step + 1))
+
+
+def _render_step(
+    request: HttpRequest,
+    intake: Intake,
+    step: int,
+    forms: StepForms,
+    *,
+    from_review: bool,
+    **extra: Any,
+) -> HttpResponse:
+    spec = STEPS[step]
+    context = {
+        "intake": intake,
+        "step": spec,
+        "steps": STEPS.values(),
+        "step_count": STEP_COUNT,
+        "forms": forms,
+        "error_summary": forms.error_summary() if any(f.is_bound for f in forms.all()) else [],
+        "from_review": from_review,
+        "offered_options": TreatmentOption.objects.offered(),
+        **forms.extra,
+        **extra,
+    }
+    return render(request, spec.template, context)
+
+
+def _review_step(request: HttpRequest, intake: Intake) -> HttpResponse:
+    consent = services.current_consent()
+    age = intake.age_on(timezone.localdate())
+    minor = age is not None and age < services.ADULT_AGE
+    form = ConsentForm(
+        request.POST or None, initial={"consent_version": consent.version}, minor=minor
+    )
+    if request.method == "POST":
+        if request.POST.get("action") == "back":
+            return redirect(_step_url(intake, STEP_COUNT - 1))
+        if request.POST.get("action") == "exit":
+            return redirect("intake:home")
+        if form.is_valid():
+            data = form.cleaned_data
+            signature = services.Signature(
+                name=data["signature_name"],
+                ip_address=request.META.get("REMOTE_ADDR"),
+                consent_version=data["consent_version"],
+                acknowledged_risks=data["acknowledged_risks"],
+                acknowledged_cost=data["acknowledged_cost"],
+                acknowledged_regulatory=data["acknowledged_regulatory"],
+                guardian_name=data.get("guardian_name", ""),
+                guardian_relationship=data.get("guardian_relationship", ""),
+                guardian_signature_name=data.get("guardian_signature_name", ""),
+            )
+            try:
+                case = services.intake_submit(intake=intake, signature=signature)
+            except ClinicError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    f"Thank you. We received your intake; your reference is {case.reference}. "
+                    "We sent a confirmation to your e-mail.",
+                )
+                return redirect("intake:detail", public_id=intake.public_id)
+    forms = StepForms(main=form)
+    return _render_step(
+        request,
+        intake,
+        STEP_COUNT,
+        forms,
+        from_review=False,
+        consent=consent,
+        minor=minor,
+        summary=intake_summary(intake),
+        missing=services.missing_steps(intake),
+    )
+
+
+@require_safe
+@role_required(Role.PATIENT)
+def intake_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    intake = _own_intake(request, public_id)
+    if intake.is_draft:
+        return redirect(_step_url(intake, intake.next_step))
+    case = intake.case
+    requests = list(case.information_requests.all())
+    return render(
+        request,
+        "intake/detail.html",
+        {
+            "intake": intake,
+            "case": case,
+            "summary": intake_summary(intake),
+            "requests": [(r, InformationAnswerForm(prefix=str(r.public_id))) for r in requests],
+        },
+    )
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def information_answer(request: HttpRequest, public_id: UUID, request_id: UUID) -> HttpResponse:
+    intake = _own_intake(request, public_id)
+    info_request = get_object_or_404(InformationRequest, public_id=request_id, case__intake=intake)
+    form = InformationAnswerForm(request.POST, prefix=str(info_request.public_id))
+    if form.is_valid():
+        try:
+            services.information_request_answer(
+                request=info_request,
+                patient=signed_in_user(request),
+                answer=form.cleaned_data["answer"],
+            )
+        except ClinicError as error:
+            form.add_error("answer", str(error))
+        else:
+            messages.success(request, "Thank you; your physician has your answer.")
+            return redirect("intake:detail", public_id=intake.public_id)
+    case = intake.case
+    requests = [
+        (r, form if r.pk == info_request.pk else InformationAnswerForm(prefix=str(r.public_id)))
+        for r in case.information_requests.all()
+    ]
+    return render(
+        request,
+        "intake/detail.html",
+        {"intake": intake, "case": case, "summary": intake_summary(intake), "requests": requests},
+        status=200,
+    )
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def imaging_file_remove(request: HttpRequest, public_id: UUID, file_id: UUID) -> HttpResponse:
+    intake = _own_intake(request, public_id)
+    try:
+        services.imaging_file_remove(intake=intake, file_id=str(file_id))
+    except ClinicError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "The file was removed.")
+    return redirect(_step_url(intake, 6))
+
+
+@require_safe
+@role_required(Role.PATIENT, Role.PHYSICIAN, Role.CLINIC_ADMIN)
+def imaging_file(request: HttpRequest, file_id: UUID) -> FileResponse:
+    """An uploaded report or image, to the people allowed to see its intake only."""
+    record = get_object_or_404(ImagingFile.objects.select_related("intake"), public_id=file_id)
+    if not can_see_intake(signed_in_user(request), record.intake):
+        raise Http404("No such file.")
+    response = FileResponse(
+        record.file.open("rb"),
+        content_type=record.content_type,
+        as_attachment=record.content_type == ImagingFile.Kind.PDF,
+        filename=record.original_name,
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    return response

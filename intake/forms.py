@@ -1,0 +1,666 @@
+"""The intake's step forms. They check what a patient can get wrong and say so next
+to the field; the services in ``intake.services`` do the writing."""
+
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.forms import formset_factory
+from django.utils import timezone
+from phonenumber_field.formfields import PhoneNumberField
+from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from intake.models import (
+    HEIGHT_CM_RANGE,
+    PAIN_SCALE_MAX,
+    WEIGHT_KG_RANGE,
+    Complaint,
+    ImagingFile,
+    ImagingStudy,
+    Instrument,
+    Intake,
+    PriorTreatment,
+    ScreeningAnswer,
+)
+from treatments.models import BodyRegion, Condition, Contraindication, TreatmentOption
+
+CM_PER_INCH = Decimal("2.54")
+KG_PER_LB = Decimal("0.45359237")
+OLDEST_AGE_YEARS = 120
+PAIN_CHOICES = [("", "Choose 0–10")] + [
+    (
+        str(n),
+        {0: "0 – no pain", PAIN_SCALE_MAX: f"{PAIN_SCALE_MAX} – worst imaginable"}.get(n, str(n)),
+    )
+    for n in range(PAIN_SCALE_MAX + 1)
+]
+WEEKDAYS = [
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+]
+TIMES_OF_DAY = [
+    ("morning", "Morning (8–12)"),
+    ("afternoon", "Afternoon (12–5)"),
+    ("evening", "Early evening (5–7)"),
+]
+PHONE_ERROR = "Enter a phone number we can call, such as (201) 555-0123 or +44 20 7946 0958."
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _past_date(value: date | None, *, what: str) -> date | None:
+    if value is None:
+        return None
+    today = timezone.localdate()
+    if value > today:
+        raise forms.ValidationError(f"The {what} must be today or earlier.")
+    if value < today.replace(year=today.year - OLDEST_AGE_YEARS):
+        raise forms.ValidationError(
+            f"Please check the {what}: it is more than {OLDEST_AGE_YEARS} years ago."
+        )
+    return value
+
+
+class AboutYouForm(forms.ModelForm[Intake]):
+    """Step 1. Height and weight are typed in the patient's units and stored metric."""
+
+    height_cm = forms.DecimalField(
+        label="Height (cm)",
+        required=False,
+        max_digits=4,
+        decimal_places=1,
+        min_value=HEIGHT_CM_RANGE[0],
+        max_value=HEIGHT_CM_RANGE[1],
+    )
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)",
+        required=False,
+        max_digits=4,
+        decimal_places=1,
+        min_value=WEIGHT_KG_RANGE[0],
+        max_value=WEIGHT_KG_RANGE[1],
+    )
+    height_ft = forms.IntegerField(label="Height (feet)", required=False, min_value=1, max_value=8)
+    height_in = forms.DecimalField(
+        label="and inches",
+        required=False,
+        min_value=0,
+        max_value=Decimal("11.9"),
+        max_digits=3,
+        decimal_places=1,
+    )
+    weight_lb = forms.DecimalField(
+        label="Weight (lb)",
+        required=False,
+        min_value=44,
+        max_value=770,
+        max_digits=4,
+        decimal_places=1,
+    )
+    phone = PhoneNumberField(label="Mobile or home phone", error_messages={"invalid": PHONE_ERROR})
+    emergency_contact_phone = PhoneNumberField(
+        label="Their phone", error_messages={"invalid": PHONE_ERROR}
+    )
+
+    class Meta:
+        model = Intake
+        fields = [
+            "legal_name",
+            "date_of_birth",
+            "sex",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "emergency_contact_name",
+            "emergency_contact_relationship",
+            "emergency_contact_phone",
+            "unit_system",
+            "height_cm",
+            "weight_kg",
+        ]
+        labels = {
+            "legal_name": "Full legal name",
+            "sex": "Sex assigned at birth",
+            "emergency_contact_name": "Emergency contact's name",
+            "emergency_contact_relationship": "Their relationship to you",
+            "unit_system": "Units for height and weight",
+        }
+        help_texts = {"legal_name": "As on your ID or insurance card; you will sign with it."}
+        widgets = {
+            "date_of_birth": DateInput(attrs={"autocomplete": "bday"}),
+            "unit_system": forms.RadioSelect,
+            "legal_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "address_line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
+            "address_line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
+            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
+            "region": forms.TextInput(attrs={"autocomplete": "address-level1"}),
+            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+        }
+
+    REQUIRED = (
+        "legal_name",
+        "date_of_birth",
+        "sex",
+        "address_line1",
+        "city",
+        "region",
+        "postal_code",
+        "emergency_contact_name",
+        "emergency_contact_relationship",
+        "unit_system",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.REQUIRED:
+            self.fields[name].required = True
+        sex = self.fields["sex"]
+        if isinstance(sex, forms.ChoiceField):
+            sex.choices = [("", "Choose one"), *Intake.Sex.choices]
+        self.fields["phone"].widget.attrs["autocomplete"] = "tel"
+        intake = self.instance
+        if not self.is_bound and intake.unit_system == Intake.UnitSystem.IMPERIAL:
+            if intake.height_cm:
+                inches = intake.height_cm / CM_PER_INCH
+                self.initial["height_ft"] = int(inches // 12)
+                self.initial["height_in"] = (inches % 12).quantize(Decimal("0.1"))
+            if intake.weight_kg:
+                self.initial["weight_lb"] = (intake.weight_kg / KG_PER_LB).quantize(Decimal("0.1"))
+
+    def clean_date_of_birth(self) -> date | None:
+        return _past_date(self.cleaned_data.get("date_of_birth"), what="date of birth")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("unit_system") == Intake.UnitSystem.IMPERIAL:
+            self._imperial_to_metric(data)
+        else:
+            for name, label in (
+                ("height_cm", "height in centimetres"),
+                ("weight_kg", "weight in kilograms"),
+            ):
+                if data.get(name) is None and name not in self.errors:
+                    self.add_error(name, f"Enter your {label}.")
+        return data
+
+    def _imperial_to_metric(self, data: dict[str, Any]) -> None:
+        feet, inches, pounds = data.get("height_ft"), data.get("height_in"), data.get("weight_lb")
+        if feet is None and "height_ft" not in self.errors:
+            self.add_error("height_ft", "Enter your height in feet (and inches).")
+        if pounds is None and "weight_lb" not in self.errors:
+            self.add_error("weight_lb", "Enter your weight in pounds.")
+        if feet is not None and "height_in" not in self.errors:
+            total_inches = Decimal(feet) * 12 + (inches or Decimal(0))
+            cm = (total_inches * CM_PER_INCH).quantize(Decimal("0.1"))
+            if not HEIGHT_CM_RANGE[0] <= cm <= HEIGHT_CM_RANGE[1]:
+                self.add_error(
+                    "height_ft",
+                    "Please check your height: it should be between 1 ft 8 in and 8 ft 2 in.",
+                )
+            else:
+                data["height_cm"] = cm
+        if pounds is not None:
+            kg = (pounds * KG_PER_LB).quantize(Decimal("0.1"))
+            if not WEIGHT_KG_RANGE[0] <= kg <= WEIGHT_KG_RANGE[1]:
+                self.add_error(
+                    "weight_lb", "Please check your weight: it should be between 45 and 770 lb."
+                )
+            else:
+                data["weight_kg"] = kg
+
+
+class ComplaintForm(forms.Form):
+    """Step 2: one painful area."""
+
+    body_region = forms.ModelChoiceField(
+        queryset=BodyRegion.objects.all(), label="Where is the pain?", empty_label="Choose an area"
+    )
+    side = forms.ChoiceField(
+        choices=Complaint.Side.choices, widget=forms.RadioSelect, label="Which side?"
+    )
+    condition = forms.ModelChoiceField(
+        queryset=Condition.objects.filter(is_active=True).select_related("body_region"),
+        required=False,
+        label="Do you know what it is?",
+        empty_label="Not sure",
+        help_text="Only if a clinician has told you; otherwise leave 'Not sure'.",
+    )
+    started_on = forms.DateField(label="When did it start? (roughly)", widget=DateInput)
+    onset = forms.ChoiceField(
+        choices=Complaint.Onset.choices, widget=forms.RadioSelect, label="How did it start?"
+    )
+    pain_now = forms.TypedChoiceField(
+        choices=PAIN_CHOICES, coerce=int, label="Pain right now (0–10)"
+    )
+    pain_worst_week = forms.TypedChoiceField(
+        choices=PAIN_CHOICES, coerce=int, label="Worst pain in the last week (0–10)"
+    )
+
+    def clean_started_on(self) -> date | None:
+        return _past_date(self.cleaned_data.get("started_on"), what="date the pain started")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        region, condition = data.get("body_region"), data.get("condition")
+        if (
+            region
+            and condition
+            and condition.body_region_id != region.pk
+            and region.slug != "other"
+        ):
+            self.add_error(
+                "condition",
+                f"{condition.name} is not a {region.name.lower()} condition; "
+                "choose another or 'Not sure'.",
+            )
+        now, worst = data.get("pain_now"), data.get("pain_worst_week")
+        if now is not None and worst is not None and worst < now:
+            self.add_error(
+                "pain_worst_week",
+                "The worst pain in the last week cannot be lower than your pain now.",
+            )
+        return data
+
+
+class BaseComplaintFormSet(forms.BaseFormSet[ComplaintForm]):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not kept_forms(self):
+            raise forms.ValidationError("Tell us about at least one painful area.")
+
+
+def kept_forms(formset: forms.BaseFormSet[Any]) -> list[forms.Form]:
+    """The filled-in forms of a formset that the patient did not mark for removal."""
+    return [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+
+
+ComplaintFormSet = formset_factory(
+    ComplaintForm,
+    formset=BaseComplaintFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=6,
+    validate_max=True,
+)
+
+
+class InstrumentForm(forms.Form):
+    """Step 3: every intake questionnaire, built from the instruments' data."""
+
+    def __init__(self, *args: Any, instruments: list[Instrument], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instruments = instruments
+        for instrument in instruments:
+            choices = [(str(o.value), o.label) for o in instrument.options.all()]
+            for item in instrument.items.all():
+                self.fields[self.field_name(instrument, item.position)] = forms.TypedChoiceField(
+                    label=item.text,
+                    choices=choices,
+                    coerce=int,
+                    widget=forms.RadioSelect,
+                    error_messages={"required": "Please choose an answer."},
+                )
+
+    @staticmethod
+    def field_name(instrument: Instrument, position: int) -> str:
+        return f"q{instrument.pk}_{position}"
+
+    def groups(self) -> list[tuple[Instrument, list[forms.BoundField]]]:
+        return [
+            (
+                instrument,
+                [
+                    self[self.field_name(instrument, item.position)]
+                    for item in instrument.items.all()
+                ],
+            )
+            for instrument in self.instruments
+        ]
+
+    def answers(self) -> dict[int, dict[int, int]]:
+        return {
+            instrument.pk: {
+                item.position: self.cleaned_data[self.field_name(instrument, item.position)]
+                for item in instrument.items.all()
+            }
+            for instrument in self.instruments
+        }
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class PriorTreatmentForm(forms.Form):
+    """Step 4: one kind of treatment the patient may have tried."""
+
+    kind = forms.ChoiceField(choices=PriorTreatment.Kind.choices, widget=forms.HiddenInput)
+    tried = forms.ChoiceField(choices=YES_NO, widget=forms.RadioSelect, label="Have you tried it?")
+    last_on = forms.DateField(label="When was the last time?", required=False, widget=DateInput)
+    details = forms.CharField(label="Details", required=False, max_length=300)
+    outcome = forms.ChoiceField(
+        choices=[("", "Choose one"), *PriorTreatment.Outcome.choices],
+        required=False,
+        label="How well did it work?",
+    )
+
+    DETAIL_LABELS = {
+        PriorTreatment.Kind.MEDICINES: "Which medicines?",
+        PriorTreatment.Kind.SURGERY: "Which surgery?",
+        PriorTreatment.Kind.PHYSICAL_THERAPY: "For how long?",
+        PriorTreatment.Kind.STEROID_INJECTION: "How many injections?",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.initial.get("kind") or (
+            self.data.get(self.add_prefix("kind")) if self.is_bound else None
+        )
+        self.kind_label = dict(PriorTreatment.Kind.choices).get(str(kind), "Treatment")
+        labels: dict[str, str] = {str(k): v for k, v in self.DETAIL_LABELS.items()}
+        self.fields["details"].label = labels.get(str(kind), "Details (optional)")
+
+    def clean_last_on(self) -> date | None:
+        return _past_date(self.cleaned_data.get("last_on"), what="date")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("tried") != "yes":
+            return data
+        kind = data.get("kind")
+        if not data.get("outcome"):
+            self.add_error(
+                "outcome", "Tell us how well it worked (or that it is too early to tell)."
+            )
+        if (
+            kind == PriorTreatment.Kind.STEROID_INJECTION
+            and not data.get("last_on")
+            and "last_on" not in self.errors
+        ):
+            self.add_error("last_on", "Give the date of your last steroid injection, roughly.")
+        if kind == PriorTreatment.Kind.SURGERY:
+            if not data.get("details"):
+                self.add_error("details", "Tell us which surgery you had.")
+            if not data.get("last_on") and "last_on" not in self.errors:
+                self.add_error("last_on", "Give the date of the surgery, roughly.")
+        return data
+
+
+class BasePriorTreatmentFormSet(forms.BaseFormSet[PriorTreatmentForm]):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        kinds = sorted(f.cleaned_data.get("kind", "") for f in self.forms)
+        if kinds != sorted(PriorTreatment.Kind.values):
+            raise forms.ValidationError("Please answer for every kind of treatment on the list.")
+
+
+PriorTreatmentFormSet = formset_factory(
+    PriorTreatmentForm,
+    formset=BasePriorTreatmentFormSet,
+    extra=0,
+    min_num=len(PriorTreatment.Kind.values),
+    max_num=len(PriorTreatment.Kind.values),
+    validate_min=True,
+    validate_max=True,
+)
+
+
+class HealthForm(forms.Form):
+    """Step 5: the screening questions (one per contraindication rule) and medicines."""
+
+    current_medicines = forms.CharField(
+        label="Medicines you take now",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Include blood thinners, aspirin, anti-inflammatories, steroids and supplements, "
+        "with the dose if you know it. Write 'none' if you take none. Do not stop any medicine "
+        "because of this form; your physician will advise you.",
+    )
+    allergies = forms.CharField(
+        label="Allergies (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    other_conditions = forms.CharField(
+        label="Other health conditions or operations (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, rules: list[Contraindication], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rules = rules
+        for rule in rules:
+            self.fields[f"screen_{rule.slug}"] = forms.ChoiceField(
+                label=rule.screening_question,
+                choices=ScreeningAnswer.Answer.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Please answer yes, no or not sure."},
+            )
+
+    def screening_fields(self) -> list[forms.BoundField]:
+        return [self[f"screen_{rule.slug}"] for rule in self.rules]
+
+    def answers(self) -> dict[int, str]:
+        return {rule.pk: self.cleaned_data[f"screen_{rule.slug}"] for rule in self.rules}
+
+
+class ImagingStatusForm(forms.Form):
+    imaging_status = forms.ChoiceField(
+        label="Have you had an X-ray, MRI, ultrasound or CT scan of the painful area?",
+        choices=Intake.ImagingStatus.choices,
+        widget=forms.RadioSelect,
+    )
+    upload = forms.FileField(
+        label="Upload a report or image (optional)",
+        required=False,
+        help_text="PDF, JPEG or PNG, up to 10 MB each. Upload one file at a time.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = settings.IMAGING_MAX_UPLOAD_MB
+        self.fields[
+            "upload"
+        ].help_text = f"PDF, JPEG or PNG, up to {limit} MB each. One file at a time."
+        self.upload_type: str | None = None
+
+    def clean_upload(self) -> UploadedFile | None:
+        upload: UploadedFile | None = self.cleaned_data.get("upload")
+        if not upload:
+            return None
+        limit = settings.IMAGING_MAX_UPLOAD_MB
+        if (upload.size or 0) > limit * 1024 * 1024:
+            raise forms.ValidationError(
+                f"This file is larger than {limit} MB. Please upload a smaller file."
+            )
+        self.upload_type = detected_imaging_type(upload)
+        if self.upload_type is None:
+            raise forms.ValidationError(
+                "We could not read this file as a PDF, JPEG or PNG. "
+                "Please upload a report or image in one of those."
+            )
+        return upload
+
+
+def detected_imaging_type(upload: UploadedFile) -> str | None:
+    """What the file really is (PDF, JPEG or PNG), from its content; None otherwise.
+    The name and the browser's claimed type are not trusted."""
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    try:
+        if head.startswith(b"%PDF-"):
+            reader = PdfReader(io.BytesIO(upload.read()))
+            if len(reader.pages) < 1:
+                return None
+            return ImagingFile.Kind.PDF.value
+        if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
+            with Image.open(upload) as image:
+                kind = {"JPEG": ImagingFile.Kind.JPEG.value, "PNG": ImagingFile.Kind.PNG.value}.get(
+                    image.format or ""
+                )
+                image.verify()
+            return kind
+    except (
+        PyPdfError,
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        ValueError,
+        SyntaxError,
+    ):
+        return None
+    finally:
+        upload.seek(0)
+    return None
+
+
+class ImagingStudyForm(forms.Form):
+    modality = forms.ChoiceField(
+        choices=[("", "Choose one"), *ImagingStudy.Modality.choices], label="Which scan?"
+    )
+    body_region = forms.ModelChoiceField(
+        queryset=BodyRegion.objects.all(), label="Of which area?", empty_label="Choose an area"
+    )
+    done_on = forms.DateField(label="When? (roughly)", widget=DateInput)
+    facility = forms.CharField(
+        label="Where? (clinic or hospital, optional)", required=False, max_length=200
+    )
+
+    def clean_done_on(self) -> date | None:
+        return _past_date(self.cleaned_data.get("done_on"), what="date of the scan")
+
+
+ImagingStudyFormSet = formset_factory(
+    ImagingStudyForm, extra=1, can_delete=True, max_num=8, validate_max=True
+)
+
+
+class GoalsForm(forms.ModelForm[Intake]):
+    interested_options = forms.ModelMultipleChoiceField(
+        queryset=TreatmentOption.objects.offered(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Which options are you curious about? (optional)",
+    )
+    preferred_days = forms.MultipleChoiceField(
+        choices=WEEKDAYS,
+        widget=forms.CheckboxSelectMultiple,
+        label="Days that suit you for a consultation",
+    )
+    preferred_times = forms.MultipleChoiceField(
+        choices=TIMES_OF_DAY, widget=forms.CheckboxSelectMultiple, label="Times that suit you"
+    )
+
+    class Meta:
+        model = Intake
+        fields = [
+            "goals",
+            "interested_options",
+            "preferred_days",
+            "preferred_times",
+            "payment",
+            "insurance_carrier",
+            "insurance_member_id",
+        ]
+        labels = {
+            "goals": "What would you like to get back to doing?",
+            "payment": "How do you expect to pay?",
+            "insurance_carrier": "Insurance company (optional)",
+            "insurance_member_id": "Member ID (optional)",
+        }
+        widgets = {"goals": forms.Textarea(attrs={"rows": 3}), "payment": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["goals"].required = True
+        self.fields["payment"].required = True
+        payment = self.fields["payment"]
+        if isinstance(payment, forms.ChoiceField):
+            payment.choices = Intake.Payment.choices
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("payment") == Intake.Payment.INSURANCE and not data.get("insurance_carrier"):
+            self.add_error(
+                "insurance_carrier", "Tell us your insurance company so we can check your cover."
+            )
+        return data
+
+
+class ConsentForm(forms.Form):
+    """Step 8: acknowledgements and the typed signature (with a guardian's for a minor)."""
+
+    acknowledged_risks = forms.BooleanField(
+        label="I understand the risks: infection, bleeding, an allergic reaction, "
+        "and that it may not work."
+    )
+    acknowledged_cost = forms.BooleanField(
+        label="I understand these treatments are usually self-pay and not covered by insurance."
+    )
+    acknowledged_regulatory = forms.BooleanField(
+        label="I understand cell-based options are not FDA-approved for these conditions "
+        "and that results vary."
+    )
+    signature_name = forms.CharField(
+        label="Type your full legal name to sign",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    guardian_name = forms.CharField(
+        label="Parent or guardian's full name", max_length=150, required=False
+    )
+    guardian_relationship = forms.CharField(
+        label="Their relationship to the patient", max_length=80, required=False
+    )
+    guardian_signature_name = forms.CharField(
+        label="Parent or guardian: type your full name to sign", max_length=150, required=False
+    )
+    consent_version = forms.CharField(widget=forms.HiddenInput, max_length=20)
+
+    def __init__(self, *args: Any, minor: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.minor = minor
+        error: dict[str, Any] = {"required": "Please tick this box to go on."}
+        for name in ("acknowledged_risks", "acknowledged_cost", "acknowledged_regulatory"):
+            self.fields[name].error_messages = error
+        if minor:
+            for name in ("guardian_name", "guardian_relationship", "guardian_signature_name"):
+                self.fields[name].required = True
+        else:
+            for name in ("guardian_name", "guardian_relationship", "guardian_signature_name"):
+                del self.fields[name]
+
+
+class InformationAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label="Your answer", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )

@@ -1,0 +1,592 @@
+"""A patient's pre-consult intake, the case it becomes on submission, and the
+questionnaires (instruments) it uses.
+
+An ``Intake`` is the patient's draft: every step is saved here as the patient goes,
+so a draft can be resumed on another device. Submitting it creates exactly one
+``Case`` (the one-to-one below is the final guard against a double submit), which
+the review queue works from. Fields of a draft are blank-able in the database
+because a draft is incomplete by nature; the step forms say what each step needs
+and ``intake_submit`` checks the whole before a case exists.
+"""
+
+import hashlib
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from phonenumber_field.modelfields import PhoneNumberField
+
+from clinic.models import User
+from treatments.models import BodyRegion, Condition, Contraindication, TreatmentOption
+
+# Plausible human ranges, in the units we store (metric). The forms say the same in
+# the unit the patient chose; the database keeps anything outside from being saved.
+HEIGHT_CM_RANGE = (Decimal("50"), Decimal("250"))
+WEIGHT_KG_RANGE = (Decimal("20"), Decimal("350"))
+PAIN_SCALE_MAX = 10
+STEP_COUNT = 8
+
+
+def private_storage() -> FileSystemStorage:
+    """Uploaded imaging lives outside the web root; only ``imaging_file_download``
+    (which checks who is asking) ever reads it back. A callable so settings are read
+    when a file is stored, not at import."""
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+class Instrument(models.Model):
+    """A questionnaire as data: its items, one shared answer scale and a scoring rule.
+
+    A clinic can load a licensed instrument (KOOS JR, ODI, QuickDASH) once it holds
+    the licence; the ones we ship are written for this product and need none."""
+
+    class Scoring(models.TextChoices):
+        SINGLE = "single", "The value of the single answer"
+        SUM = "sum", "Sum of the answers"
+        INVERTED_PERCENT = (
+            "inverted_percent",
+            "100 minus the answers' share of the worst possible total (0–100, higher is better)",
+        )
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    version = models.CharField(max_length=20, default="1")
+    instructions = models.TextField(blank=True)
+    licence_note = models.CharField(max_length=300)
+    scoring = models.CharField(max_length=20, choices=Scoring.choices)
+    score_label = models.CharField(
+        max_length=120, help_text="How the score reads, e.g. '0–100, higher is better'."
+    )
+    higher_is_better = models.BooleanField()
+    in_intake = models.BooleanField(
+        default=True, help_text="Asked in the pre-consult intake's function step."
+    )
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InstrumentItem(models.Model):
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["instrument", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "position"], name="instrument_item_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class AnswerOption(models.Model):
+    """One step of an instrument's answer scale, shared by all its items."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=120)
+    value = models.SmallIntegerField()
+
+    class Meta:
+        ordering = ["instrument", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "position"], name="answer_option_position_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["instrument", "value"], name="answer_option_value_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ConsentDocument(models.Model):
+    """The consent text a patient signs. Versions are kept; a signature records the
+    version and the SHA-256 of the exact text shown."""
+
+    version = models.CharField(max_length=20, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
+    sha256 = models.CharField(max_length=64, editable=False)
+    is_current = models.BooleanField(default=False)
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_consent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (version {self.version})"
+
+    @staticmethod
+    def digest(body: str) -> str:
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.body.split("\n\n") if p.strip()]
+
+
+class IntakeQuerySet(models.QuerySet["Intake"]):
+    def of_patient(self, patient: User) -> "IntakeQuerySet":
+        return self.filter(patient=patient).select_related("case").order_by("-created_at")
+
+
+class Intake(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        INTERSEX = "intersex", "Intersex"
+        UNDISCLOSED = "undisclosed", "Prefer not to say"
+
+    class UnitSystem(models.TextChoices):
+        METRIC = "metric", "Metric (cm, kg)"
+        IMPERIAL = "imperial", "Imperial (ft and in, lb)"
+
+    class ImagingStatus(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        UNSURE = "unsure", "I'm not sure"
+
+    class Payment(models.TextChoices):
+        SELF_PAY = "self_pay", "I expect to pay myself"
+        INSURANCE = "insurance", "I'd like the clinic to check my insurance"
+        UNSURE = "unsure", "Not sure yet"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="intakes"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    completed_steps = models.JSONField(default=list, blank=True)
+    # What the patient typed on a step that did not validate yet, kept so that going
+    # back (or logging out) never loses it. Keyed by step number; no files.
+    pending_answers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    # 1. About you
+    legal_name = models.CharField(max_length=150, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=20, choices=Sex.choices, blank=True)
+    phone = PhoneNumberField(blank=True)
+    address_line1 = models.CharField("Address", max_length=200, blank=True)
+    address_line2 = models.CharField("Address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("State or region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    emergency_contact_name = models.CharField(max_length=150, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=80, blank=True)
+    emergency_contact_phone = PhoneNumberField(blank=True)
+    unit_system = models.CharField(
+        max_length=10, choices=UnitSystem.choices, default=UnitSystem.METRIC
+    )
+    height_cm = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    weight_kg = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+
+    # 5. Health history (the screening answers are rows of ScreeningAnswer)
+    current_medicines = models.TextField(blank=True)
+    allergies = models.TextField(blank=True)
+    other_conditions = models.TextField(blank=True)
+
+    # 6. Imaging (studies and uploads are rows of their own)
+    imaging_status = models.CharField(max_length=10, choices=ImagingStatus.choices, blank=True)
+
+    # 7. Goals and preferences
+    goals = models.TextField(blank=True)
+    interested_options = models.ManyToManyField(TreatmentOption, blank=True, related_name="+")
+    preferred_days = models.JSONField(default=list, blank=True)
+    preferred_times = models.JSONField(default=list, blank=True)
+    payment = models.CharField(max_length=20, choices=Payment.choices, blank=True)
+    insurance_carrier = models.CharField(max_length=120, blank=True)
+    insurance_member_id = models.CharField(max_length=60, blank=True)
+
+    # 8. Consent and signature, recorded when the patient submits
+    acknowledged_risks = models.BooleanField(default=False)
+    acknowledged_cost = models.BooleanField(default=False)
+    acknowledged_regulatory = models.BooleanField(default=False)
+    consent = models.ForeignKey(
+        ConsentDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    consent_sha256 = models.CharField(max_length=64, blank=True)
+    signature_name = models.CharField(max_length=150, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_ip = models.GenericIPAddressField(null=True, blank=True)
+    guardian_name = models.CharField(max_length=150, blank=True)
+    guardian_relationship = models.CharField(max_length=80, blank=True)
+    guardian_signature_name = models.CharField(max_length=150, blank=True)
+
+    objects = IntakeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(height_cm__isnull=True) | Q(height_cm__range=HEIGHT_CM_RANGE),
+                name="intake_height_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__range=WEIGHT_KG_RANGE),
+                name="intake_weight_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft")
+                | (Q(submitted_at__isnull=False) & Q(signed_at__isnull=False)),
+                name="intake_submitted_is_signed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Intake {self.public_id} ({self.get_status_display()})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def bmi(self) -> Decimal | None:
+        if not self.height_cm or not self.weight_kg:
+            return None
+        metres = self.height_cm / 100
+        return (self.weight_kg / (metres * metres)).quantize(Decimal("0.1"))
+
+    def age_on(self, day: date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def next_step(self) -> int:
+        """The first step not yet completed: where 'Continue' takes the patient."""
+        done = set(self.completed_steps)
+        return next((n for n in range(1, STEP_COUNT + 1) if n not in done), STEP_COUNT)
+
+
+class Complaint(models.Model):
+    class Side(models.TextChoices):
+        LEFT = "left", "Left"
+        RIGHT = "right", "Right"
+        BOTH = "both", "Both"
+        NOT_APPLICABLE = "na", "Not applicable (e.g. the spine)"
+
+    class Onset(models.TextChoices):
+        INJURY = "injury", "After an injury"
+        GRADUAL = "gradual", "Gradually, no single injury"
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="complaints")
+    body_region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    condition = models.ForeignKey(
+        Condition,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: not sure.",
+    )
+    started_on = models.DateField()
+    onset = models.CharField(max_length=10, choices=Onset.choices)
+    pain_now = models.PositiveSmallIntegerField()
+    pain_worst_week = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["intake", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pain_now__lte=PAIN_SCALE_MAX), name="complaint_pain_now_0_10"
+            ),
+            models.CheckConstraint(
+                condition=Q(pain_worst_week__lte=PAIN_SCALE_MAX), name="complaint_pain_worst_0_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        side = (
+            "" if self.side == self.Side.NOT_APPLICABLE else f"{self.get_side_display().lower()} "
+        )
+        return f"{side}{self.body_region.name.lower()}".capitalize()
+
+
+class QuestionnaireResponse(models.Model):
+    """A patient's answers to one instrument, scored on the server when saved."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="responses")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="responses")
+    answers = models.JSONField(help_text="Item position (as text) to the chosen option's value.")
+    score = models.DecimalField(max_digits=6, decimal_places=1)
+    answered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["instrument__display_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intake", "instrument"], name="one_response_per_instrument"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument}: {self.score}"
+
+
+class PriorTreatment(models.Model):
+    class Kind(models.TextChoices):
+        PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
+        MEDICINES = "medicines", "Pain or anti-inflammatory medicines"
+        STEROID_INJECTION = "steroid_injection", "Steroid (cortisone) injections"
+        DEXTROSE = "dextrose", "Dextrose prolotherapy"
+        PRP = "prp", "PRP (platelet-rich plasma)"
+        STEM_CELLS = "stem_cells", "Stem cell injections"
+        SURGERY = "surgery", "Surgery"
+
+    class Outcome(models.TextChoices):
+        HELPED_A_LOT = "a_lot", "Helped a lot"
+        HELPED_SOME = "some", "Helped somewhat"
+        NO_CHANGE = "none", "Did not help"
+        WORSE = "worse", "Made it worse"
+        TOO_EARLY = "too_early", "Too early to tell"
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="prior_treatments")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    tried = models.BooleanField()
+    last_on = models.DateField("When (the last time)", null=True, blank=True)
+    details = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["intake", "kind"], name="one_prior_treatment_per_kind"),
+            models.CheckConstraint(
+                condition=Q(tried=True) | Q(outcome=""), name="prior_outcome_only_if_tried"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class ScreeningAnswer(models.Model):
+    class Answer(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        UNSURE = "unsure", "I'm not sure"
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="screening_answers")
+    contraindication = models.ForeignKey(
+        Contraindication, on_delete=models.PROTECT, related_name="+"
+    )
+    answer = models.CharField(max_length=10, choices=Answer.choices)
+
+    class Meta:
+        ordering = ["contraindication__display_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intake", "contraindication"], name="one_answer_per_screening_question"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contraindication.slug}: {self.answer}"
+
+
+class ImagingStudy(models.Model):
+    class Modality(models.TextChoices):
+        XRAY = "xray", "X-ray"
+        MRI = "mri", "MRI"
+        ULTRASOUND = "ultrasound", "Ultrasound"
+        CT = "ct", "CT scan"
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="imaging_studies")
+    modality = models.CharField(max_length=20, choices=Modality.choices)
+    body_region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
+    done_on = models.DateField("When (roughly)")
+    facility = models.CharField("Where", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["intake", "-done_on"]
+        verbose_name_plural = "imaging studies"
+
+    def __str__(self) -> str:
+        return f"{self.get_modality_display()} of the {self.body_region.name.lower()}"
+
+
+def imaging_upload_path(instance: "ImagingFile", filename: str) -> str:
+    # The stored name never contains what the patient's computer called the file.
+    return f"imaging/{instance.intake.public_id}/{instance.public_id}{instance.extension}"
+
+
+class ImagingFile(models.Model):
+    class Kind(models.TextChoices):
+        PDF = "application/pdf", "PDF"
+        JPEG = "image/jpeg", "JPEG image"
+        PNG = "image/png", "PNG image"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="imaging_files")
+    file = models.FileField(storage=private_storage, upload_to=imaging_upload_path, max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40, choices=Kind.choices)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["intake", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[
+            self.content_type
+        ]
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def with_intake(self) -> "CaseQuerySet":
+        return self.select_related("intake", "patient")
+
+
+class Case(models.Model):
+    """A submitted intake, as the clinic works it. Every change of ``state`` is a
+    transition in ``intake.services`` and writes a ``CaseEvent``."""
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        UNDER_REVIEW = "under_review", "Under review"
+        INFO_REQUESTED = "info_requested", "More information requested"
+        CONSULT_REQUESTED = "consult_requested", "Consultation requested"
+        BOOKED = "booked", "Consultation booked"
+        NOT_CANDIDATE = "not_candidate", "Not a candidate"
+
+    # What the patient reads: plain words, from their side of the desk.
+    PATIENT_STATUS = {
+        State.SUBMITTED: "Received",
+        State.UNDER_REVIEW: "Under review",
+        State.INFO_REQUESTED: "More information needed",
+        State.CONSULT_REQUESTED: "Consultation to be booked",
+        State.BOOKED: "Booked",
+        State.NOT_CANDIDATE: "Not a candidate",
+    }
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    intake = models.OneToOneField(Intake, on_delete=models.PROTECT, related_name="case")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases"
+    )
+    state = models.CharField(max_length=30, choices=State.choices, default=State.SUBMITTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def patient_status(self) -> str:
+        return self.PATIENT_STATUS[self.State(self.state)]
+
+
+class CaseEvent(models.Model):
+    """The case's history: who did what, when, from which state to which, and why."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted by the patient"
+        STATE_CHANGED = "state_changed", "State changed"
+        INFO_REQUESTED = "info_requested", "More information requested"
+        INFO_PROVIDED = "info_provided", "Patient answered a request"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30, blank=True)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.get_kind_display()}"
+
+
+class CaseFlag(models.Model):
+    """A screening answer that matched a contraindication rule, copied at submission
+    so the flag still says what the rule said if the catalog changes later."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="flags")
+    contraindication = models.ForeignKey(
+        Contraindication, on_delete=models.PROTECT, related_name="+"
+    )
+    rule = models.CharField(max_length=120)
+    severity = models.CharField(max_length=20, choices=Contraindication.Severity.choices)
+    patient_answer = models.CharField(max_length=10, choices=ScreeningAnswer.Answer.choices)
+    options = models.ManyToManyField(TreatmentOption, related_name="+")
+
+    class Meta:
+        ordering = ["case", "severity", "rule"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "contraindication"], name="one_flag_per_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} ({self.get_severity_display()})"
+
+
+class InformationRequest(models.Model):
+    """A physician asks the patient for more; the patient answers on their intake page."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="information_requests")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    question = models.TextField()
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "asked_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True) | ~Q(answer=""),
+                name="answered_request_has_answer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.question[:60]
