@@ -10,6 +10,7 @@ and ``intake_submit`` checks the whole before a case exists.
 """
 
 import hashlib
+import os
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -31,11 +32,22 @@ PAIN_SCALE_MAX = 10
 STEP_COUNT = 8
 
 
+class PrivateMediaStorage(FileSystemStorage):
+    """Uploaded imaging lives outside the web root (``PRIVATE_MEDIA_ROOT``); no URL
+    serves it, only ``intake.views.patient.imaging_file``, which checks who asks.
+    The location is read from settings on every use, so it follows the setting."""
+
+    @property
+    def base_location(self) -> str:
+        return str(settings.PRIVATE_MEDIA_ROOT)
+
+    @property
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
 def private_storage() -> FileSystemStorage:
-    """Uploaded imaging lives outside the web root; only ``imaging_file_download``
-    (which checks who is asking) ever reads it back. A callable so settings are read
-    when a file is stored, not at import."""
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+    return PrivateMediaStorage(base_url=None)
 
 
 class Instrument(models.Model):

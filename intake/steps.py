@@ -90,6 +90,12 @@ def _formset(step: StepForms) -> forms.BaseFormSet[Any]:
     return step.formset
 
 
+def _unless_bound(data: Data, initial: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """A bound formset is judged on what was sent alone: with the saved rows as its
+    initial data, a re-sent row could look 'unchanged' and be dropped as empty."""
+    return initial if data is None else None
+
+
 def _about_build(intake: Intake, data: Data, files: Any) -> StepForms:
     return StepForms(main=AboutYouForm(data, instance=intake))
 
@@ -112,7 +118,9 @@ def _complaints_build(intake: Intake, data: Data, files: Any) -> StepForms:
         }
         for c in intake.complaints.all()
     ]
-    return StepForms(formset=ComplaintFormSet(data, initial=initial, prefix="complaint"))
+    return StepForms(
+        formset=ComplaintFormSet(data, initial=_unless_bound(data, initial), prefix="complaint")
+    )
 
 
 def _complaints_save(intake: Intake, step: StepForms) -> None:
@@ -167,7 +175,9 @@ def _prior_build(intake: Intake, data: Data, files: Any) -> StepForms:
                 "outcome": t.outcome,
             }
         initial.append(row)
-    return StepForms(formset=PriorTreatmentFormSet(data, initial=initial, prefix="prior"))
+    return StepForms(
+        formset=PriorTreatmentFormSet(data, initial=_unless_bound(data, initial), prefix="prior")
+    )
 
 
 def _prior_save(intake: Intake, step: StepForms) -> None:
@@ -214,21 +224,13 @@ def _imaging_build(intake: Intake, data: Data, files: Any) -> StepForms:
     ]
     return StepForms(
         main=ImagingStatusForm(data, files, initial={"imaging_status": intake.imaging_status}),
-        formset=ImagingStudyFormSet(data, initial=initial, prefix="study"),
+        formset=ImagingStudyFormSet(data, initial=_unless_bound(data, initial), prefix="study"),
         extra={"files": list(intake.imaging_files.all()), "max_files": settings.IMAGING_MAX_FILES},
     )
 
 
 def _imaging_save(intake: Intake, step: StepForms) -> None:
     main, formset = cast(ImagingStatusForm, step.main), _formset(step)
-    upload = main.cleaned_data.get("upload")
-    if upload is not None and main.upload_type is not None:
-        services.imaging_file_add(
-            intake=intake,
-            upload=upload,
-            content_type=main.upload_type,
-            max_files=settings.IMAGING_MAX_FILES,
-        )
     studies = [
         services.ImagingStudyAnswer(
             modality=form.cleaned_data["modality"],
@@ -238,9 +240,18 @@ def _imaging_save(intake: Intake, step: StepForms) -> None:
         )
         for form in kept_forms(formset)
     ]
+    # The answers first: if they are refused, no file has been written.
     services.intake_imaging_save(
         intake=intake, status=main.cleaned_data["imaging_status"], studies=studies
     )
+    upload = main.cleaned_data.get("upload")
+    if upload is not None and main.upload_type is not None:
+        services.imaging_file_add(
+            intake=intake,
+            upload=upload,
+            content_type=main.upload_type,
+            max_files=settings.IMAGING_MAX_FILES,
+        )
 
 
 def _goals_build(intake: Intake, data: Data, files: Any) -> StepForms:

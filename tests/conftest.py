@@ -104,6 +104,12 @@ def _migration_data_in_committing_tests(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _private_media_in_a_temporary_folder(settings: Any, tmp_path: Path) -> None:
+    # Uploaded imaging written by a test never lands in the working tree.
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests that are not about hashing use MD5.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
