@@ -539,3 +539,19 @@ def information_request_answer(*, request: InformationRequest, patient: User, an
         else:
             CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.INFO_PROVIDED, actor=patient)
     request.answer, request.answered_at = locked.answer, locked.answered_at
+
+
+def consent_publish(*, version: str, title: str, body: str) -> ConsentDocument:
+    """Publishes a new consent text and makes it the one patients sign from now on.
+    Intakes signed earlier keep pointing at the text (and hash) they were shown."""
+    with transaction.atomic():
+        if ConsentDocument.objects.filter(version=version).exists():
+            raise ClinicError(f"Consent version {version} already exists; choose a new version.")
+        ConsentDocument.objects.filter(is_current=True).update(is_current=False)
+        return ConsentDocument.objects.create(
+            version=version,
+            title=title,
+            body=body,
+            sha256=ConsentDocument.digest(body),
+            is_current=True,
+        )

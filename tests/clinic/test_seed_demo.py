@@ -4,6 +4,7 @@ from django.core.management import CommandError, call_command
 from clinic.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from clinic.models import PhysicianProfile, User
 from clinic.roles import Role, role_of
+from intake.models import Case, Intake
 
 
 def test_seed_demo_creates_one_account_per_role_and_prints_the_logins(db, settings, capsys):
@@ -33,6 +34,18 @@ def test_seed_demo_twice_changes_nothing(db, settings):
     before = list(User.objects.order_by("pk").values("pk", "email", "password"))
     call_command("seed_demo")
     assert list(User.objects.order_by("pk").values("pk", "email", "password")) == before
+    assert Intake.objects.count() == 2
+    assert Case.objects.count() == 1
+
+
+def test_seed_demo_gives_maria_a_submitted_case_and_tom_a_draft(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    case = Case.objects.get(patient__email="maria@clinic.example")
+    assert case.state == Case.State.SUBMITTED
+    assert [flag.contraindication.slug for flag in case.flags.all()] == ["anticoagulant"]
+    draft = Intake.objects.get(patient__email="tom@clinic.example")
+    assert (draft.status, draft.next_step) == (Intake.Status.DRAFT, 2)
 
 
 def test_seed_demo_refuses_to_run_in_production(db, settings):

@@ -308,3 +308,16 @@ def test_only_the_patient_can_answer_their_request(patient, other_patient, physi
     )
     with pytest.raises(ClinicError, match="not yours"):
         services.information_request_answer(request=asked, patient=other_patient, answer="Left")
+
+
+def test_a_new_consent_version_becomes_current_and_old_signatures_keep_theirs(patient):
+    first = intake_ready_to_sign(patient)
+    services.intake_submit(intake=first, signature=signature_for(first))
+    old = ConsentDocument.objects.get(is_current=True)
+    new = services.consent_publish(version="2027-01", title="Consent", body="New text.")
+    assert ConsentDocument.objects.get(is_current=True) == new
+    assert new.sha256 == ConsentDocument.digest("New text.")
+    first.refresh_from_db()
+    assert (first.consent, first.consent_sha256) == (old, old.sha256)
+    with pytest.raises(ClinicError, match="already exists"):
+        services.consent_publish(version="2027-01", title="Again", body="x")

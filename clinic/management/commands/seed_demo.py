@@ -77,8 +77,29 @@ class Command(BaseCommand):
                         )
                 rows.append((account, created))
 
+            demo_intakes = self._demo_intakes()
+
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
         for account, created in rows:
             regions = f" takes {', '.join(account.regions)}" if account.regions else ""
             state = "created" if created else "already there, left unchanged"
             self.stdout.write(f"  {account.role.label:<13} {account.email:<24}{regions} ({state})")
+        for line in demo_intakes:
+            self.stdout.write(f"  {line}")
+
+    def _demo_intakes(self) -> list[str]:
+        """Maria has a submitted knee case with a blood-thinner flag; Tom has a draft
+        stopped after step 1. Added once: a patient with any intake is left alone."""
+        from intake.demo import demo_draft, demo_submitted_knee_case
+        from intake.models import Intake
+
+        maria = User.objects.get(email="maria@clinic.example")
+        tom = User.objects.get(email="tom@clinic.example")
+        lines = []
+        if not Intake.objects.filter(patient=maria).exists():
+            case = demo_submitted_knee_case(maria)
+            lines.append(f"Maria's knee intake was submitted as case {case.reference}.")
+        if not Intake.objects.filter(patient=tom).exists():
+            demo_draft(tom)
+            lines.append("Tom has a draft intake to continue at step 2.")
+        return lines

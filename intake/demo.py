@@ -1,0 +1,150 @@
+"""Demo intakes for ``seed_demo``: one submitted case and one draft, built through the
+same services the pages use. Never run on a real clinic (seed_demo refuses)."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from clinic.models import User
+from intake import services
+from intake.models import Case, Instrument, Intake, PriorTreatment
+from treatments.models import BodyRegion, Condition, TreatmentOption
+
+DEMO_IP = "192.0.2.10"  # documentation range (RFC 5737)
+
+
+def _about(patient: User, *, born: date, sex: str, city: str) -> dict[str, object]:
+    return {
+        "legal_name": patient.full_name,
+        "date_of_birth": born,
+        "sex": sex,
+        "phone": "+12015550143",
+        "address_line1": "12 Orchard Lane",
+        "address_line2": "",
+        "city": city,
+        "region": "NJ",
+        "postal_code": "07081",
+        "emergency_contact_name": "Alex Garcia",
+        "emergency_contact_relationship": "Partner",
+        "emergency_contact_phone": "+12015550177",
+        "unit_system": "imperial",
+        "height_cm": Decimal("165.1"),
+        "weight_kg": Decimal("70.3"),
+    }
+
+
+def demo_submitted_knee_case(patient: User) -> Case:
+    """A 58-year-old with left knee osteoarthritis who takes a blood thinner."""
+    if not patient.email_verified_at:
+        patient.email_verified_at = timezone.now()
+        patient.save(update_fields=["email_verified_at"])
+    intake = services.intake_start(patient=patient)
+    services.intake_about_save(
+        intake=intake, data=_about(patient, born=date(1968, 4, 9), sex="female", city="Springfield")
+    )
+    knee = BodyRegion.objects.get(slug="knee")
+    services.intake_complaints_save(
+        intake=intake,
+        complaints=[
+            services.ComplaintAnswer(
+                body_region_id=knee.pk,
+                side="left",
+                condition_id=Condition.objects.filter(slug="knee-osteoarthritis")
+                .values_list("pk", flat=True)
+                .first(),
+                started_on=date(2021, 9, 1),
+                onset="gradual",
+                pain_now=6,
+                pain_worst_week=8,
+            )
+        ],
+    )
+    answers = {}
+    for instrument in Instrument.objects.filter(in_intake=True, is_active=True).prefetch_related(
+        "items", "options"
+    ):
+        values = [option.value for option in instrument.options.all()]
+        middle = values[len(values) // 2]
+        answers[instrument.pk] = {item.position: middle for item in instrument.items.all()}
+    services.intake_function_save(intake=intake, answers=answers)
+    tried = {
+        PriorTreatment.Kind.PHYSICAL_THERAPY: services.PriorTreatmentAnswer(
+            kind="physical_therapy",
+            tried=True,
+            last_on=date(2024, 2, 1),
+            details="12 weeks",
+            outcome="some",
+        ),
+        PriorTreatment.Kind.STEROID_INJECTION: services.PriorTreatmentAnswer(
+            kind="steroid_injection",
+            tried=True,
+            last_on=date(2025, 6, 15),
+            details="3",
+            outcome="some",
+        ),
+    }
+    services.intake_prior_treatments_save(
+        intake=intake,
+        treatments=[
+            tried.get(kind, services.PriorTreatmentAnswer(kind=kind, tried=False))
+            for kind in PriorTreatment.Kind
+        ],
+    )
+    services.intake_health_save(
+        intake=intake,
+        answers={
+            rule.pk: "yes" if rule.slug == "anticoagulant" else "no"
+            for rule in services.screening_questions()
+        },
+        data={
+            "current_medicines": "Apixaban 5 mg twice daily; lisinopril 10 mg",
+            "allergies": "Penicillin",
+            "other_conditions": "",
+        },
+    )
+    services.intake_imaging_save(
+        intake=intake,
+        status="yes",
+        studies=[
+            services.ImagingStudyAnswer(
+                modality="xray",
+                body_region_id=knee.pk,
+                done_on=date(2025, 5, 20),
+                facility="Springfield Imaging",
+            )
+        ],
+    )
+    services.intake_goals_save(
+        intake=intake,
+        data={
+            "goals": "Walk the dog for an hour and garden without pain.",
+            "preferred_days": ["tue", "thu"],
+            "preferred_times": ["morning"],
+            "payment": "self_pay",
+            "insurance_carrier": "",
+            "insurance_member_id": "",
+        },
+        interested=TreatmentOption.objects.filter(slug__in=["prp", "bone-marrow-stem-cells"]),
+    )
+    intake.refresh_from_db()
+    return services.intake_submit(
+        intake=intake,
+        signature=services.Signature(
+            name=patient.full_name,
+            ip_address=DEMO_IP,
+            consent_version=services.current_consent().version,
+            acknowledged_risks=True,
+            acknowledged_cost=True,
+            acknowledged_regulatory=True,
+        ),
+    )
+
+
+def demo_draft(patient: User) -> Intake:
+    """A draft stopped after step 1, to show resuming."""
+    intake = services.intake_start(patient=patient)
+    services.intake_about_save(
+        intake=intake, data=_about(patient, born=date(1979, 11, 23), sex="male", city="Trenton")
+    )
+    return intake

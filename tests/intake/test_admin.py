@@ -1,0 +1,49 @@
+"""The clinic admin edits questionnaires and publishes consent texts; cases and
+intakes are read-only in the admin."""
+
+import pytest
+from django.urls import reverse
+
+from intake.models import ConsentDocument, Instrument
+from tests.factories import intake_ready_to_sign, signature_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root@clinic.example", "x-password-123")
+    client.force_login(admin)
+    return client
+
+
+def test_the_intake_pages_of_the_admin_open(admin_client, patient):
+    from intake import services
+
+    intake = intake_ready_to_sign(patient)
+    case = services.intake_submit(intake=intake, signature=signature_for(intake))
+    for url in (
+        reverse("admin:intake_instrument_changelist"),
+        reverse(
+            "admin:intake_instrument_change", args=[Instrument.objects.get(slug="pain-nrs").pk]
+        ),
+        reverse("admin:intake_consentdocument_changelist"),
+        reverse("admin:intake_case_changelist"),
+        reverse("admin:intake_case_change", args=[case.pk]),
+        reverse("admin:intake_intake_change", args=[intake.pk]),
+    ):
+        assert admin_client.get(url).status_code == 200, url
+
+
+def test_publishing_a_consent_text_in_the_admin_makes_it_current(admin_client):
+    response = admin_client.post(
+        reverse("admin:intake_consentdocument_add"),
+        {"version": "2027-02", "title": "Consent", "body": "Updated consent text."},
+    )
+    assert response.status_code == 302
+    current = ConsentDocument.objects.get(is_current=True)
+    assert (current.version, current.sha256) == (
+        "2027-02",
+        ConsentDocument.digest("Updated consent text."),
+    )
+    assert ConsentDocument.objects.count() == 2
