@@ -1,8 +1,10 @@
 """Who may open which page. Every view that is not public goes through here."""
 
+import ipaddress
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -36,3 +38,22 @@ def role_required(
         return wrapped
 
     return decorator
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address a request came from, as recorded with a signature.
+
+    Behind a proxy, set ``CLIENT_IP_HEADER`` (e.g. ``HTTP_X_FORWARDED_FOR``): the
+    right-most address in it is the one our own proxy saw, which a client cannot
+    forge. Anything that is not an IP address is ignored."""
+    candidates = []
+    if settings.CLIENT_IP_HEADER:
+        forwarded = str(request.META.get(settings.CLIENT_IP_HEADER, ""))
+        candidates.append(forwarded.split(",")[-1].strip())
+    candidates.append(str(request.META.get("REMOTE_ADDR", "")))
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None

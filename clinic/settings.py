@@ -142,6 +142,9 @@ IMAGING_MAX_UPLOAD_MB = env_int("IMAGING_MAX_UPLOAD_MB", default=10, minimum=1)
 IMAGING_MAX_FILES = env_int("IMAGING_MAX_FILES", default=10, minimum=1)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The request header that carries the client's address behind a proxy, as Django
+# names it (e.g. HTTP_X_FORWARDED_FOR); empty uses the connection's address.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", default="")
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

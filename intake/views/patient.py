@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.access import role_required, signed_in_user
+from clinic.access import client_ip, role_required, signed_in_user
 from clinic.errors import ClinicError
 from clinic.forms import PatientSignupForm
 from clinic.roles import Role
@@ -209,7 +209,7 @@ def _review_step(request: HttpRequest, intake: Intake) -> HttpResponse:
             data = form.cleaned_data
             signature = services.Signature(
                 name=data["signature_name"],
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=client_ip(request),
                 consent_version=data["consent_version"],
                 acknowledged_risks=data["acknowledged_risks"],
                 acknowledged_cost=data["acknowledged_cost"],

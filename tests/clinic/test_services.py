@@ -108,3 +108,30 @@ def test_physician_profile_sets_regions(physician):
         user=physician, display_name="Dr X", region_slugs=["elbow", "shoulder"]
     )
     assert sorted(profile.body_regions.values_list("slug", flat=True)) == ["elbow", "shoulder"]
+
+
+@pytest.mark.parametrize(
+    ("header", "meta", "expected"),
+    [
+        ("", {"REMOTE_ADDR": "198.51.100.7"}, "198.51.100.7"),
+        ("", {"REMOTE_ADDR": "not an address"}, None),
+        (
+            "HTTP_X_FORWARDED_FOR",
+            {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.5"},
+            "203.0.113.5",
+        ),
+        (
+            "HTTP_X_FORWARDED_FOR",
+            {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "<script>"},
+            "10.0.0.2",
+        ),
+        ("HTTP_X_FORWARDED_FOR", {"REMOTE_ADDR": "10.0.0.2"}, "10.0.0.2"),
+    ],
+)
+def test_the_client_address_is_read_only_from_trusted_places(rf, settings, header, meta, expected):
+    from clinic.access import client_ip
+
+    settings.CLIENT_IP_HEADER = header
+    request = rf.get("/")
+    request.META.update(meta)
+    assert client_ip(request) == expected
