@@ -78,6 +78,7 @@ GOALS_FIELDS = (
 HEALTH_FIELDS = ("current_medicines", "allergies", "other_conditions")
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read over the phone
 ADULT_AGE = 18
+PENDING_VALUE_MAX = 4000
 
 
 def _locked_draft(intake: Intake) -> Intake:
@@ -117,7 +118,13 @@ def intake_keep_pending(*, intake: Intake, step: int, answers: Mapping[str, list
     the step (back, save and exit, logging out) loses nothing."""
     with transaction.atomic():
         locked = _locked_draft(intake)
-        locked.pending_answers = {**locked.pending_answers, str(step): dict(answers)}
+        # PostgreSQL's JSON cannot hold NUL characters, and nothing a patient types
+        # needs them or thousands of characters per field.
+        kept = {
+            name: [value.replace("\x00", "")[:PENDING_VALUE_MAX] for value in values]
+            for name, values in answers.items()
+        }
+        locked.pending_answers = {**locked.pending_answers, str(step): kept}
         locked.save(update_fields=["pending_answers", "updated_at"])
     intake.pending_answers = locked.pending_answers
 

@@ -321,3 +321,13 @@ def test_a_new_consent_version_becomes_current_and_old_signatures_keep_theirs(pa
     assert (first.consent, first.consent_sha256) == (old, old.sha256)
     with pytest.raises(ClinicError, match="already exists"):
         services.consent_publish(version="2027-01", title="Again", body="x")
+
+
+def test_kept_answers_drop_nul_characters_and_are_bounded(patient):
+    intake = services.intake_start(patient=patient)
+    services.intake_keep_pending(
+        intake=intake, step=1, answers={"city": ["Tre\x00nton"], "goals": ["x" * 10_000]}
+    )
+    intake.refresh_from_db()
+    assert intake.pending_answers["1"]["city"] == ["Trenton"]
+    assert len(intake.pending_answers["1"]["goals"][0]) == services.PENDING_VALUE_MAX
