@@ -1,0 +1,3 @@
+// Required fields carry the `required` attribute, which screen readers announce; the
+// visual asterisk would otherwise be read out as "star" in every field's name.
+document.querySelectorAll(".asteriskField").forEach((mark) => mark.setAttribute("aria-hidden", "true"));
