@@ -294,12 +294,16 @@ def kept_forms(formset: forms.BaseFormSet[Any]) -> list[forms.Form]:
     return [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
 
 
+# absolute_max = max_num on every formset: Django's default (max_num + 1000) lets a
+# forged TOTAL_FORMS build, validate, keep and re-render a thousand forms (seconds of
+# work and a page of megabytes, on every later visit to the step).
 ComplaintFormSet = formset_factory(
     ComplaintForm,
     formset=BaseComplaintFormSet,
     extra=1,
     can_delete=True,
     max_num=6,
+    absolute_max=6,
     validate_max=True,
 )
 
@@ -421,6 +425,7 @@ PriorTreatmentFormSet = formset_factory(
     extra=0,
     min_num=len(PriorTreatment.Kind.values),
     max_num=len(PriorTreatment.Kind.values),
+    absolute_max=len(PriorTreatment.Kind.values),
     validate_min=True,
     validate_max=True,
 )
@@ -559,7 +564,7 @@ class ImagingStudyForm(forms.Form):
 
 
 ImagingStudyFormSet = formset_factory(
-    ImagingStudyForm, extra=1, can_delete=True, max_num=8, validate_max=True
+    ImagingStudyForm, extra=1, can_delete=True, max_num=8, absolute_max=8, validate_max=True
 )
 
 
