@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from intake.models import (
+    ABOUT_YOU_FIELDS,
     HEIGHT_CM_RANGE,
     PAIN_SCALE_MAX,
     WEIGHT_KG_RANGE,
@@ -118,23 +119,7 @@ class AboutYouForm(forms.ModelForm[Intake]):
 
     class Meta:
         model = Intake
-        fields = [
-            "legal_name",
-            "date_of_birth",
-            "sex",
-            "phone",
-            "address_line1",
-            "address_line2",
-            "city",
-            "region",
-            "postal_code",
-            "emergency_contact_name",
-            "emergency_contact_relationship",
-            "emergency_contact_phone",
-            "unit_system",
-            "height_cm",
-            "weight_kg",
-        ]
+        fields = list(ABOUT_YOU_FIELDS)
         labels = {
             "legal_name": "Full legal name",
             "sex": "Sex assigned at birth",

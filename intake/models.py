@@ -30,6 +30,24 @@ HEIGHT_CM_RANGE = (Decimal("50"), Decimal("250"))
 WEIGHT_KG_RANGE = (Decimal("20"), Decimal("350"))
 PAIN_SCALE_MAX = 10
 STEP_COUNT = 8
+# Step 1's fields: the form edits them, the service saves them, a new intake copies them.
+ABOUT_YOU_FIELDS = (
+    "legal_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+    "unit_system",
+    "height_cm",
+    "weight_kg",
+)
 
 
 class PrivateMediaStorage(FileSystemStorage):

@@ -21,6 +21,7 @@ from clinic.errors import ClinicError
 from clinic.models import User
 from clinic.services import email_queue
 from intake.models import (
+    ABOUT_YOU_FIELDS,
     STEP_COUNT,
     Case,
     CaseEvent,
@@ -42,21 +43,7 @@ from treatments.models import Contraindication, TreatmentOption
 # Copied into a new intake from the patient's last one: who they are and what does
 # not change between complaints. Pain, imaging, goals and consent are asked afresh.
 PREFILLED_FIELDS = (
-    "legal_name",
-    "date_of_birth",
-    "sex",
-    "phone",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postal_code",
-    "emergency_contact_name",
-    "emergency_contact_relationship",
-    "emergency_contact_phone",
-    "unit_system",
-    "height_cm",
-    "weight_kg",
+    *ABOUT_YOU_FIELDS,
     "current_medicines",
     "allergies",
     "other_conditions",
@@ -66,7 +53,6 @@ PREFILLED_FIELDS = (
     "preferred_days",
     "preferred_times",
 )
-ABOUT_FIELDS = PREFILLED_FIELDS[:15]
 GOALS_FIELDS = (
     "goals",
     "preferred_days",
@@ -132,7 +118,7 @@ def intake_keep_pending(*, intake: Intake, step: int, answers: Mapping[str, list
 def intake_about_save(*, intake: Intake, data: Mapping[str, Any]) -> None:
     with transaction.atomic():
         locked = _locked_draft(intake)
-        for field in ABOUT_FIELDS:
+        for field in ABOUT_YOU_FIELDS:
             setattr(locked, field, data[field])
         _step_done(locked, 1)
         locked.save()
