@@ -41,8 +41,16 @@ class StepForms:
         if self.formset is not None:
             yield from self.formset.forms
 
+    def checked(self) -> Iterator[forms.BaseForm]:
+        """The forms whose answers count: a row the patient marked for removal is
+        not checked (as Django's formsets do), so a half-cleared row can go."""
+        for form in self.all():
+            if form.is_bound and "DELETE" in form.fields and form["DELETE"].data:
+                continue
+            yield form
+
     def is_valid(self) -> bool:
-        valid = [form.is_valid() for form in self.all()]
+        valid = [form.is_valid() for form in self.checked()]
         if self.formset is not None:
             valid.append(self.formset.is_valid())
         return all(valid)
@@ -53,7 +61,7 @@ class StepForms:
         summary: list[tuple[str, str]] = []
         if self.formset is not None:
             summary += [("step-form", str(message)) for message in self.formset.non_form_errors()]
-        for form in self.all():
+        for form in self.checked():
             for name, errors in form.errors.items():
                 if name == NON_FIELD_ERRORS or name not in form.fields:
                     summary += [("step-form", str(message)) for message in errors]

@@ -412,3 +412,24 @@ def test_the_summary_reads_in_a_fixed_number_of_queries(
     with django_assert_num_queries(8):
         summary = intake_summary(intake)
     assert len(summary.prior_treatments) == 7
+
+
+def test_a_row_marked_for_removal_is_not_checked(client, draft, patient):
+    client.force_login(patient)
+    knee, hip = (BodyRegion.objects.get(slug=s).pk for s in ("knee", "hip"))
+    base = {
+        "side": "right",
+        "started_on": "2023-06-01",
+        "onset": "gradual",
+        "pain_now": "3",
+        "pain_worst_week": "5",
+    }
+    client.post(
+        step_url(draft, 2), pain_post(base | {"body_region": knee}, base | {"body_region": hip})
+    )
+    half_cleared = base | {"body_region": hip, "started_on": "", "DELETE": "on"}
+    response = client.post(
+        step_url(draft, 2), pain_post(base | {"body_region": knee}, half_cleared)
+    )
+    assert response.status_code == 302
+    assert [c.body_region_id for c in draft.complaints.all()] == [knee]
