@@ -467,7 +467,6 @@ class ImagingStatusForm(forms.Form):
     upload = forms.FileField(
         label="Upload a report or image (optional)",
         required=False,
-        help_text="PDF, JPEG or PNG, up to 10 MB each. Upload one file at a time.",
         widget=forms.ClearableFileInput(
             attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
         ),

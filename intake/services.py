@@ -333,6 +333,13 @@ def current_consent() -> ConsentDocument:
     return consent
 
 
+def needs_guardian(intake: Intake, *, on: date | None = None) -> bool:
+    """A patient under 18 (on the day of signing, in the clinic's time zone) signs
+    with a parent or guardian."""
+    age = intake.age_on(on or timezone.localdate())
+    return age is not None and age < ADULT_AGE
+
+
 def _normalised_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
@@ -388,8 +395,8 @@ def intake_submit(*, intake: Intake, signature: Signature) -> Case:
                 f"Type your full legal name exactly as in step 1 ({locked.legal_name})."
             )
         now = timezone.now()
-        age = locked.age_on(timezone.localdate(now))
-        if age is not None and age < ADULT_AGE:
+        minor = needs_guardian(locked, on=timezone.localdate(now))
+        if minor:
             if not (signature.guardian_name.strip() and signature.guardian_relationship.strip()):
                 raise ClinicError(
                     "A parent or guardian must give their name and relationship to you."
@@ -407,7 +414,7 @@ def intake_submit(*, intake: Intake, signature: Signature) -> Case:
         locked.signature_name = signature.name.strip()
         locked.signed_at = now
         locked.signed_ip = signature.ip_address
-        if age is not None and age < ADULT_AGE:
+        if minor:
             locked.guardian_name = signature.guardian_name.strip()
             locked.guardian_relationship = signature.guardian_relationship.strip()
             locked.guardian_signature_name = signature.guardian_signature_name.strip()

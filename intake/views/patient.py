@@ -6,7 +6,6 @@ from django.contrib.auth import login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -118,24 +117,20 @@ def intake_step(request: HttpRequest, public_id: UUID, step: int) -> HttpRespons
                 _first_form_error(forms, str(error))
             else:
                 return _after_save(request, intake, step, action, from_review)
-        if action in {"back", "exit"}:
-            services.intake_keep_pending(
-                intake=intake, step=step, answers=_typed_answers(request, forms)
+        services.intake_keep_pending(
+            intake=intake, step=step, answers=_typed_answers(request, forms)
+        )
+        if action == "exit":
+            messages.info(
+                request, "Saved. Some answers on this step still need attention when you come back."
             )
-            if action == "exit":
-                messages.info(
-                    request,
-                    "Saved. Some answers on this step still need attention when you come back.",
-                )
-                return redirect("intake:home")
+            return redirect("intake:home")
+        if action == "back":
             messages.info(
                 request,
                 f"We kept what you typed on step {step}; it still needs a look before you submit.",
             )
             return redirect(_step_url(intake, step - 1))
-        services.intake_keep_pending(
-            intake=intake, step=step, answers=_typed_answers(request, forms)
-        )
     else:
         pending = intake.pending_answers.get(str(step))
         forms = spec.build(intake, MultiValueDict(pending) if pending else None, None)
@@ -195,8 +190,7 @@ def _render_step(
 
 def _review_step(request: HttpRequest, intake: Intake) -> HttpResponse:
     consent = services.current_consent()
-    age = intake.age_on(timezone.localdate())
-    minor = age is not None and age < services.ADULT_AGE
+    minor = services.needs_guardian(intake)
     form = ConsentForm(
         request.POST or None, initial={"consent_version": consent.version}, minor=minor
     )
@@ -249,16 +243,35 @@ def intake_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
     if intake.is_draft:
         return redirect(_step_url(intake, intake.next_step))
-    case = intake.case
-    requests = list(case.information_requests.all())
+    return _detail_page(request, intake)
+
+
+def _detail_page(
+    request: HttpRequest,
+    intake: Intake,
+    *,
+    answering: InformationRequest | None = None,
+    form: InformationAnswerForm | None = None,
+) -> HttpResponse:
+    """The submitted intake, with an answer form (the one being answered, if any,
+    keeps what the patient typed) for each of the physician's requests."""
+    requests = [
+        (
+            r,
+            form
+            if answering and r.pk == answering.pk
+            else InformationAnswerForm(prefix=str(r.public_id)),
+        )
+        for r in intake.case.information_requests.all()
+    ]
     return render(
         request,
         "intake/detail.html",
         {
             "intake": intake,
-            "case": case,
+            "case": intake.case,
             "summary": intake_summary(intake),
-            "requests": [(r, InformationAnswerForm(prefix=str(r.public_id))) for r in requests],
+            "requests": requests,
         },
     )
 
@@ -281,17 +294,7 @@ def information_answer(request: HttpRequest, public_id: UUID, request_id: UUID) 
         else:
             messages.success(request, "Thank you; your physician has your answer.")
             return redirect("intake:detail", public_id=intake.public_id)
-    case = intake.case
-    requests = [
-        (r, form if r.pk == info_request.pk else InformationAnswerForm(prefix=str(r.public_id)))
-        for r in case.information_requests.all()
-    ]
-    return render(
-        request,
-        "intake/detail.html",
-        {"intake": intake, "case": case, "summary": intake_summary(intake), "requests": requests},
-        status=200,
-    )
+    return _detail_page(request, intake, answering=info_request, form=form)
 
 
 @require_POST
