@@ -87,6 +87,8 @@ class PhysicianProfile(models.Model):
     )
     accepting_new_cases = models.BooleanField(default=True)
     max_open_cases = models.PositiveSmallIntegerField(default=40)
+    # Round-robin among equally loaded physicians: the one routed to longest ago goes first.
+    last_routed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["display_name"]

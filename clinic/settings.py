@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "django_htmx",
+    "django_filters",
     "phonenumber_field",
     "treatments",
     "clinic",
@@ -147,6 +148,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", default="")
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 
+# The review queue: how long a case may wait for a physician's decision (Monday to
+# Friday in TIME_ZONE count), after which it is marked overdue and raised to high.
+REVIEW_TARGET_BUSINESS_DAYS = env_int("REVIEW_TARGET_BUSINESS_DAYS", default=2, minimum=1)
+REVIEW_QUEUE_PAGE_SIZE = env_int("REVIEW_QUEUE_PAGE_SIZE", default=25, minimum=5)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -183,6 +189,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "escalate-overdue-cases": {
+        "task": "intake.tasks.escalate_overdue_cases",
+        "schedule": 15 * 60,
+    },
+}
 
 # Security. Production values are the defaults once DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

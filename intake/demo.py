@@ -1,6 +1,7 @@
 """Demo intakes for ``seed_demo``: one submitted case and one draft, built through the
 same services the pages use. Never run on a real clinic (seed_demo refuses)."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -34,29 +35,67 @@ def _about(patient: User, *, born: date, sex: str, city: str) -> dict[str, objec
     }
 
 
+@dataclass(frozen=True)
+class DemoCase:
+    region: str
+    condition: str
+    side: str
+    pain_now: int
+    pain_worst_week: int
+    born: date
+    sex: str
+    city: str
+    medicines: str
+    goals: str
+    screening_yes: tuple[str, ...] = ()
+    red_flags_yes: tuple[str, ...] = ()
+    interested: tuple[str, ...] = ()
+
+
+MARIA_KNEE = DemoCase(
+    region="knee",
+    condition="knee-osteoarthritis",
+    side="left",
+    pain_now=6,
+    pain_worst_week=8,
+    born=date(1968, 4, 9),
+    sex="female",
+    city="Springfield",
+    medicines="Apixaban 5 mg twice daily; lisinopril 10 mg",
+    goals="Walk the dog for an hour and garden without pain.",
+    screening_yes=("anticoagulant",),
+    interested=("prp", "bone-marrow-stem-cells"),
+)
+
+
 def demo_submitted_knee_case(patient: User) -> Case:
     """A 58-year-old with left knee osteoarthritis who takes a blood thinner."""
+    return demo_submitted_case(patient, MARIA_KNEE)
+
+
+def demo_submitted_case(patient: User, demo: DemoCase) -> Case:
+    """A whole intake, step by step through the services, signed and submitted."""
     if not patient.email_verified_at:
         patient.email_verified_at = timezone.now()
         patient.save(update_fields=["email_verified_at"])
     intake = services.intake_start(patient=patient)
     services.intake_about_save(
-        intake=intake, data=_about(patient, born=date(1968, 4, 9), sex="female", city="Springfield")
+        intake=intake, data=_about(patient, born=demo.born, sex=demo.sex, city=demo.city)
     )
-    knee = BodyRegion.objects.get(slug="knee")
+    region = BodyRegion.objects.get(slug=demo.region)
     services.intake_complaints_save(
         intake=intake,
         complaints=[
             services.ComplaintAnswer(
-                body_region_id=knee.pk,
-                side="left",
-                condition_id=Condition.objects.filter(slug="knee-osteoarthritis")
+                body_region_id=region.pk,
+                side=demo.side,
+                condition_id=Condition.objects.filter(slug=demo.condition)
                 .values_list("pk", flat=True)
                 .first(),
                 started_on=date(2021, 9, 1),
                 onset="gradual",
-                pain_now=6,
-                pain_worst_week=8,
+                pain_now=demo.pain_now,
+                pain_worst_week=demo.pain_worst_week,
             )
         ],
     )
@@ -94,11 +133,15 @@ def demo_submitted_knee_case(patient: User) -> Case:
     services.intake_health_save(
         intake=intake,
         answers={
-            rule.pk: "yes" if rule.slug == "anticoagulant" else "no"
+            rule.pk: "yes" if rule.slug in demo.screening_yes else "no"
             for rule in services.screening_questions()
         },
+        red_flags={
+            flag.pk: "yes" if flag.slug in demo.red_flags_yes else "no"
+            for flag in services.red_flag_questions()
+        },
         data={
-            "current_medicines": "Apixaban 5 mg twice daily; lisinopril 10 mg",
+            "current_medicines": demo.medicines,
             "allergies": "Penicillin",
             "other_conditions": "",
         },
@@ -109,7 +152,7 @@ def demo_submitted_knee_case(patient: User) -> Case:
         studies=[
             services.ImagingStudyAnswer(
                 modality="xray",
-                body_region_id=knee.pk,
+                body_region_id=region.pk,
                 done_on=date(2025, 5, 20),
                 facility="Springfield Imaging",
             )
@@ -118,14 +161,14 @@ def demo_submitted_knee_case(patient: User) -> Case:
     services.intake_goals_save(
         intake=intake,
         data={
-            "goals": "Walk the dog for an hour and garden without pain.",
+            "goals": demo.goals,
             "preferred_days": ["tue", "thu"],
             "preferred_times": ["morning"],
             "payment": "self_pay",
             "insurance_carrier": "",
             "insurance_member_id": "",
         },
-        interested=TreatmentOption.objects.filter(slug__in=["prp", "bone-marrow-stem-cells"]),
+        interested=TreatmentOption.objects.filter(slug__in=demo.interested),
     )
     intake.refresh_from_db()
     return services.intake_submit(
@@ -148,3 +191,47 @@ def demo_draft(patient: User) -> Intake:
         intake=intake, data=_about(patient, born=date(1979, 11, 23), sex="male", city="Trenton")
     )
     return intake
+
+
+ROSA_BACK = DemoCase(
+    region="spine",
+    condition="degenerative-disc-disease",
+    side="na",
+    pain_now=7,
+    pain_worst_week=9,
+    born=date(1974, 2, 17),
+    sex="female",
+    city="Newark",
+    medicines="Ibuprofen 400 mg as needed",
+    goals="Sit through a working day and pick up my grandson.",
+    screening_yes=("nsaid",),
+    red_flags_yes=("saddle-numbness-bladder-bowel",),
+    interested=("prp",),
+)
+ANA_SHOULDER = DemoCase(
+    region="shoulder",
+    condition="shoulder-osteoarthritis",
+    side="right",
+    pain_now=5,
+    pain_worst_week=7,
+    born=date(1961, 7, 30),
+    sex="female",
+    city="Princeton",
+    medicines="Letrozole 2.5 mg daily",
+    goals="Swim again and reach the top shelf.",
+    screening_yes=("cancer",),
+    interested=("adipose-stem-cells",),
+)
+BEN_HIP = DemoCase(
+    region="hip",
+    condition="hip-osteoarthritis",
+    side="right",
+    pain_now=4,
+    pain_worst_week=6,
+    born=date(1983, 12, 5),
+    sex="male",
+    city="Camden",
+    medicines="none",
+    goals="Run a 10 km race again.",
+    interested=("prp", "dextrose-prolotherapy"),
+)

@@ -29,7 +29,7 @@ from intake.models import (
     PriorTreatment,
     ScreeningAnswer,
 )
-from treatments.models import BodyRegion, Condition, Contraindication, TreatmentOption
+from treatments.models import BodyRegion, Condition, Contraindication, RedFlag, TreatmentOption
 
 CM_PER_INCH = Decimal("2.54")
 KG_PER_LB = Decimal("0.45359237")
@@ -440,12 +440,22 @@ class HealthForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, rules: list[Contraindication], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        rules: list[Contraindication],
+        red_flags: list[RedFlag],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.rules = rules
-        for rule in rules:
-            self.fields[f"screen_{rule.slug}"] = forms.ChoiceField(
-                label=rule.screening_question,
+        self.red_flags = red_flags
+        questions = [(f"screen_{r.slug}", r.screening_question) for r in rules] + [
+            (f"symptom_{f.slug}", f.screening_question) for f in red_flags
+        ]
+        for name, question in questions:
+            self.fields[name] = forms.ChoiceField(
+                label=question,
                 choices=ScreeningAnswer.Answer.choices,
                 widget=forms.RadioSelect,
                 error_messages={"required": "Please answer yes, no or not sure."},
@@ -454,8 +464,14 @@ class HealthForm(forms.Form):
     def screening_fields(self) -> list[forms.BoundField]:
         return [self[f"screen_{rule.slug}"] for rule in self.rules]
 
+    def symptom_fields(self) -> list[forms.BoundField]:
+        return [self[f"symptom_{flag.slug}"] for flag in self.red_flags]
+
     def answers(self) -> dict[int, str]:
         return {rule.pk: self.cleaned_data[f"screen_{rule.slug}"] for rule in self.rules}
+
+    def red_flag_answers(self) -> dict[int, str]:
+        return {flag.pk: self.cleaned_data[f"symptom_{flag.slug}"] for flag in self.red_flags}
 
 
 class ImagingStatusForm(forms.Form):

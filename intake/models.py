@@ -22,7 +22,14 @@ from django.db.models import Q
 from phonenumber_field.modelfields import PhoneNumberField
 
 from clinic.models import User
-from treatments.models import BodyRegion, Condition, Contraindication, TreatmentOption
+from treatments.models import (
+    BodyRegion,
+    Condition,
+    Contraindication,
+    Priority,
+    RedFlag,
+    TreatmentOption,
+)
 
 # Plausible human ranges, in the units we store (metric). The forms say the same in
 # the unit the patient chose; the database keeps anything outside from being saved.
@@ -443,6 +450,25 @@ class ScreeningAnswer(models.Model):
         return f"{self.contraindication.slug}: {self.answer}"
 
 
+class RedFlagAnswer(models.Model):
+    """The patient's answer to a red-flag symptom question (step 5)."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="red_flag_answers")
+    red_flag = models.ForeignKey(RedFlag, on_delete=models.PROTECT, related_name="+")
+    answer = models.CharField(max_length=10, choices=ScreeningAnswer.Answer.choices)
+
+    class Meta:
+        ordering = ["red_flag__display_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intake", "red_flag"], name="one_answer_per_red_flag_question"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.red_flag.slug}: {self.answer}"
+
+
 class ImagingStudy(models.Model):
     class Modality(models.TextChoices):
         XRAY = "xray", "X-ray"
@@ -501,16 +527,59 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def with_intake(self) -> "CaseQuerySet":
         return self.select_related("intake", "patient")
 
+    def open(self) -> "CaseQuerySet":
+        """Cases a physician still owns: not yet decided, or waiting on the patient."""
+        return self.filter(state__in=Case.OPEN_STATES)
+
+    def open_for(self, physician: User) -> "CaseQuerySet":
+        return self.open().filter(assigned_to=physician)
+
+    def to_schedule(self) -> "CaseQuerySet":
+        """The front desk's list: consultations physicians asked for, oldest first,
+        with the decision that asked (no clinical answers are loaded)."""
+        return (
+            self.filter(state=Case.State.CONSULT_REQUESTED)
+            .select_related("intake", "assigned_to__physician_profile")
+            .prefetch_related(
+                models.Prefetch(
+                    "decisions",
+                    queryset=ReviewDecision.objects.filter(
+                        outcome=ReviewDecision.Outcome.CANDIDATE
+                    ).order_by("-decided_at"),
+                    to_attr="candidate_decisions",
+                )
+            )
+            .order_by("updated_at", "pk")
+        )
+
+    def for_queue(self) -> "CaseQuerySet":
+        """What a queue row shows, in a fixed number of queries: the patient, the
+        main complaint and whether any flag of each severity is raised."""
+        flags = CaseFlag.objects.filter(case=models.OuterRef("pk"))
+        return self.select_related(
+            "intake",
+            "assigned_to__physician_profile",
+            "main_complaint__body_region",
+            "main_complaint__condition",
+        ).annotate(
+            has_hard_stop=models.Exists(flags.filter(severity=Contraindication.Severity.HARD_STOP)),
+            has_caution=models.Exists(flags.filter(severity=Contraindication.Severity.CAUTION)),
+        )
+
 
 class Case(models.Model):
-    """A submitted intake, as the clinic works it. Every change of ``state`` is a
-    transition in ``intake.services`` and writes a ``CaseEvent``."""
+    """A submitted intake, as the clinic works it. Every change of ``state`` or of
+    ``assigned_to`` is a transition in ``intake.cases`` and writes a ``CaseEvent``.
+
+    ``assigned_to`` is whose queue the case is in (empty: the shared pool). A case
+    is *claimed* once its physician has started the review (state 'under review')."""
 
     class State(models.TextChoices):
         SUBMITTED = "submitted", "Submitted"
         UNDER_REVIEW = "under_review", "Under review"
         INFO_REQUESTED = "info_requested", "More information requested"
-        CONSULT_REQUESTED = "consult_requested", "Consultation requested"
+        IMAGING_REQUESTED = "imaging_requested", "Imaging requested"
+        CONSULT_REQUESTED = "consult_requested", "Consultation to book"
         BOOKED = "booked", "Consultation booked"
         NOT_CANDIDATE = "not_candidate", "Not a candidate"
 
@@ -519,10 +588,20 @@ class Case(models.Model):
         State.SUBMITTED: "Received",
         State.UNDER_REVIEW: "Under review",
         State.INFO_REQUESTED: "More information needed",
+        State.IMAGING_REQUESTED: "Imaging needed",
         State.CONSULT_REQUESTED: "Consultation to be booked",
         State.BOOKED: "Booked",
         State.NOT_CANDIDATE: "Not a candidate",
     }
+    # A physician's open cases (they count against ``max_open_cases``).
+    OPEN_STATES = (
+        State.SUBMITTED,
+        State.UNDER_REVIEW,
+        State.INFO_REQUESTED,
+        State.IMAGING_REQUESTED,
+    )
+    # Waiting for the physician (as opposed to waiting for the patient).
+    AWAITING_PHYSICIAN = (State.SUBMITTED, State.UNDER_REVIEW)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=20, unique=True, editable=False)
@@ -531,6 +610,29 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases"
     )
     state = models.CharField(max_length=30, choices=State.choices, default=State.SUBMITTED)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    routed_at = models.DateTimeField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.ROUTINE)
+    priority_reason = models.CharField(max_length=300, blank=True)
+    # The complaint the queue shows and routing goes by (the most painful one).
+    main_complaint = models.ForeignKey(
+        "Complaint", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    body_region = models.ForeignKey(
+        BodyRegion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # When the case last started waiting for a physician, and when the clinic's
+    # review target says it should be decided by.
+    waiting_since = models.DateTimeField()
+    review_due_at = models.DateTimeField()
+    # The patient answered a question since the physician last acted.
+    answer_received_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -538,6 +640,22 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The queue: open cases of one physician (or of the pool), by priority and age.
+            models.Index(
+                fields=["assigned_to", "priority", "waiting_since"],
+                name="case_queue",
+                condition=Q(
+                    state__in=[
+                        "submitted",
+                        "under_review",
+                        "info_requested",
+                        "imaging_requested",
+                    ]
+                ),
+            ),
+            models.Index(fields=["state", "created_at"], name="case_state_created"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -546,15 +664,27 @@ class Case(models.Model):
     def patient_status(self) -> str:
         return self.PATIENT_STATUS[self.State(self.state)]
 
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
 
 class CaseEvent(models.Model):
     """The case's history: who did what, when, from which state to which, and why."""
 
     class Kind(models.TextChoices):
         SUBMITTED = "submitted", "Submitted by the patient"
+        ROUTED = "routed", "Routed"
+        PRIORITY_CHANGED = "priority_changed", "Priority changed"
+        CLAIMED = "claimed", "Claimed"
+        RELEASED = "released", "Released to the pool"
+        REASSIGNED = "reassigned", "Reassigned"
         STATE_CHANGED = "state_changed", "State changed"
         INFO_REQUESTED = "info_requested", "More information requested"
+        IMAGING_REQUESTED = "imaging_requested", "Imaging requested"
         INFO_PROVIDED = "info_provided", "Patient answered a request"
+        CANDIDATE = "candidate", "Candidate: consultation requested"
+        NOT_CANDIDATE = "not_candidate", "Not a candidate"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -604,6 +734,12 @@ class InformationRequest(models.Model):
     asked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", "Question"
+        IMAGING = "imaging", "Imaging"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUESTION)
     question = models.TextField()
     asked_at = models.DateTimeField(auto_now_add=True)
     answer = models.TextField(blank=True)
@@ -620,3 +756,76 @@ class InformationRequest(models.Model):
 
     def __str__(self) -> str:
         return self.question[:60]
+
+
+class ReviewDecision(models.Model):
+    """A physician's decision on a case, with what the patient is told and what
+    stays inside the clinic. A case can have several (imaging first, then a
+    candidate decision); the latest is the one in force."""
+
+    class Outcome(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        NEEDS_IMAGING = "needs_imaging", "Needs imaging"
+        NOT_CANDIDATE = "not_candidate", "Not a candidate"
+
+    class ConsultationType(models.TextChoices):
+        NEW = "new", "New consultation"
+        PROCEDURE = "procedure", "Injection procedure"
+
+    class ConsultationMode(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video"
+
+    class Urgency(models.TextChoices):
+        ROUTINE = "routine", "Routine (within 3 weeks)"
+        SOON = "soon", "Soon (within 1 week)"
+        URGENT = "urgent", "Urgent (within 2 working days)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions")
+    physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    options = models.ManyToManyField(TreatmentOption, blank=True, related_name="+")
+    consultation_type = models.CharField(
+        max_length=20, choices=ConsultationType.choices, blank=True
+    )
+    consultation_mode = models.CharField(
+        max_length=20, choices=ConsultationMode.choices, blank=True
+    )
+    urgency = models.CharField(max_length=20, choices=Urgency.choices, blank=True)
+    imaging_modality = models.CharField(
+        max_length=20, choices=ImagingStudy.Modality.choices, blank=True
+    )
+    imaging_region = models.ForeignKey(
+        BodyRegion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    override_reason = models.TextField(
+        blank=True, help_text="Why an option is recommended despite a hard-stop flag."
+    )
+    reason = models.TextField(blank=True)
+    message_to_patient = models.TextField(blank=True)
+    internal_note = models.TextField(blank=True)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "decided_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outcome="candidate")
+                | (~Q(consultation_type="") & ~Q(consultation_mode="") & ~Q(urgency="")),
+                name="candidate_decision_has_consultation",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="needs_imaging") | ~Q(imaging_modality=""),
+                name="imaging_decision_names_study",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="not_candidate") | ~Q(reason=""),
+                name="not_candidate_decision_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.get_outcome_display()}"

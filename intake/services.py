@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -30,15 +30,17 @@ from intake.models import (
     ConsentDocument,
     ImagingFile,
     ImagingStudy,
-    InformationRequest,
     Instrument,
     Intake,
     PriorTreatment,
     QuestionnaireResponse,
+    RedFlagAnswer,
     ScreeningAnswer,
 )
+from intake.routing import case_priority, review_due
 from intake.scoring import instrument_score
-from treatments.models import Contraindication, TreatmentOption
+from intake.tasks import route_case
+from treatments.models import Contraindication, RedFlag, TreatmentOption
 
 # Copied into a new intake from the patient's last one: who they are and what does
 # not change between complaints. Pain, imaging, goals and consent are asked afresh.
@@ -208,15 +210,29 @@ def screening_questions() -> list[Contraindication]:
     return list(Contraindication.objects.filter(is_active=True).order_by("display_order", "name"))
 
 
+def red_flag_questions() -> list[RedFlag]:
+    """The symptom questions that can make a case urgent: one per active red flag."""
+    return list(RedFlag.objects.filter(is_active=True).order_by("display_order", "name"))
+
+
 def intake_health_save(
-    *, intake: Intake, answers: Mapping[int, str], data: Mapping[str, str]
+    *,
+    intake: Intake,
+    answers: Mapping[int, str],
+    red_flags: Mapping[int, str],
+    data: Mapping[str, str],
 ) -> None:
-    """Stores the screening answers (contraindication id to yes/no/unsure) and the
-    medicines, allergies and other conditions the patient listed."""
-    expected = {rule.pk for rule in screening_questions()}
-    if set(answers) != expected:
+    """Stores the screening answers (contraindication id to yes/no/unsure), the
+    red-flag answers (red flag id to yes/no/unsure) and the medicines, allergies
+    and other conditions the patient listed."""
+    if set(answers) != {rule.pk for rule in screening_questions()} or set(red_flags) != {
+        flag.pk for flag in red_flag_questions()
+    }:
         raise ClinicError("Please answer every health question.")
-    if any(answer not in ScreeningAnswer.Answer.values for answer in answers.values()):
+    if any(
+        answer not in ScreeningAnswer.Answer.values
+        for answer in [*answers.values(), *red_flags.values()]
+    ):
         raise ClinicError("Answer each health question with yes, no or not sure.")
     with transaction.atomic():
         locked = _locked_draft(intake)
@@ -224,6 +240,11 @@ def intake_health_save(
         ScreeningAnswer.objects.bulk_create(
             ScreeningAnswer(intake=locked, contraindication_id=rule_id, answer=answer)
             for rule_id, answer in answers.items()
+        )
+        locked.red_flag_answers.all().delete()
+        RedFlagAnswer.objects.bulk_create(
+            RedFlagAnswer(intake=locked, red_flag_id=flag_id, answer=answer)
+            for flag_id, answer in red_flags.items()
         )
         for field in HEALTH_FIELDS:
             setattr(locked, field, data[field])
@@ -319,7 +340,11 @@ def missing_steps(intake: Intake) -> list[int]:
     missing = [n for n in range(1, STEP_COUNT) if n not in done]
     if 5 in done:
         answered = set(intake.screening_answers.values_list("contraindication_id", flat=True))
-        if not {rule.pk for rule in screening_questions()} <= answered:
+        flagged = set(intake.red_flag_answers.values_list("red_flag_id", flat=True))
+        if not (
+            {rule.pk for rule in screening_questions()} <= answered
+            and {flag.pk for flag in red_flag_questions()} <= flagged
+        ):
             missing.append(5)
     return sorted(missing)
 
@@ -424,11 +449,16 @@ def intake_submit(*, intake: Intake, signature: Signature) -> Case:
         locked.pending_answers = {}
         locked.save()
 
-        case = _case_create(intake=locked)
+        case = _case_create(intake=locked, now=now)
         CaseEvent.objects.create(
             case=case, kind=CaseEvent.Kind.SUBMITTED, actor=locked.patient, to_state=case.state
         )
         _flags_raise(case=case, intake=locked)
+        finding = case_priority(case)
+        case.priority, case.priority_reason = finding.priority, finding.reason
+        case.save(update_fields=["priority", "priority_reason"])
+        case_id = case.pk
+        transaction.on_commit(lambda: route_case.delay(case_id))
         email_queue(
             to=locked.patient.email,
             subject=f"We received your intake (reference {case.reference})",
@@ -443,12 +473,20 @@ def intake_submit(*, intake: Intake, signature: Signature) -> Case:
     return case
 
 
-def _case_create(*, intake: Intake) -> Case:
+def _case_create(*, intake: Intake, now: datetime) -> Case:
+    # The main complaint is the most painful one; routing goes by its body region.
+    main = intake.complaints.order_by("-pain_worst_week", "-pain_now", "pk").first()
     for _ in range(5):
         try:
             with transaction.atomic():
                 return Case.objects.create(
-                    intake=intake, patient=intake.patient, reference=_new_reference()
+                    intake=intake,
+                    patient=intake.patient,
+                    reference=_new_reference(),
+                    main_complaint=main,
+                    body_region_id=main.body_region_id if main else None,
+                    waiting_since=now,
+                    review_due_at=review_due(now),
                 )
         except IntegrityError:
             if Case.objects.filter(intake=intake).exists():
@@ -477,68 +515,6 @@ def _flags_raise(*, case: Case, intake: Intake) -> None:
             patient_answer=answer.answer,
         )
         flag.options.set(rule.options.all())
-
-
-def _case_transition(
-    *, case: Case, to: Case.State, actor: User | None, kind: CaseEvent.Kind, note: str = ""
-) -> None:
-    from_state = case.state
-    case.state = to
-    case.save(update_fields=["state", "updated_at"])
-    CaseEvent.objects.create(
-        case=case, kind=kind, actor=actor, from_state=from_state, to_state=to, note=note
-    )
-
-
-def information_request_create(*, case: Case, physician: User, question: str) -> InformationRequest:
-    """A physician asks the patient for more information; the case waits for them."""
-    question = question.strip()
-    if not question:
-        raise ClinicError("Write the question for the patient.")
-    with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        if locked.state in {Case.State.BOOKED, Case.State.NOT_CANDIDATE}:
-            raise ClinicError("This case is closed to questions.")
-        request = InformationRequest.objects.create(
-            case=locked, asked_by=physician, question=question
-        )
-        _case_transition(
-            case=locked,
-            to=Case.State.INFO_REQUESTED,
-            actor=physician,
-            kind=CaseEvent.Kind.INFO_REQUESTED,
-            note=question,
-        )
-    case.state = locked.state
-    return request
-
-
-def information_request_answer(*, request: InformationRequest, patient: User, answer: str) -> None:
-    """The patient answers; once nothing is left open the case goes back to review."""
-    answer = answer.strip()
-    if not answer:
-        raise ClinicError("Please write your answer.")
-    with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=request.case_id)
-        if case.patient_id != patient.pk:
-            raise ClinicError("This request is not yours to answer.")
-        locked = InformationRequest.objects.select_for_update().get(pk=request.pk)
-        if locked.answered_at is not None:
-            raise ClinicError("You have already answered this question.")
-        locked.answer = answer
-        locked.answered_at = timezone.now()
-        locked.save(update_fields=["answer", "answered_at"])
-        still_open = case.information_requests.filter(answered_at__isnull=True).exists()
-        if case.state == Case.State.INFO_REQUESTED and not still_open:
-            _case_transition(
-                case=case,
-                to=Case.State.UNDER_REVIEW,
-                actor=patient,
-                kind=CaseEvent.Kind.INFO_PROVIDED,
-            )
-        else:
-            CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.INFO_PROVIDED, actor=patient)
-    request.answer, request.answered_at = locked.answer, locked.answered_at
 
 
 def consent_publish(*, version: str, title: str, body: str) -> ConsentDocument:

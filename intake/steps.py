@@ -212,12 +212,23 @@ def _health_build(intake: Intake, data: Data, files: Any) -> StepForms:
         f"screen_{a.contraindication.slug}": a.answer
         for a in intake.screening_answers.select_related("contraindication")
     }
-    return StepForms(main=HealthForm(data, initial=initial, rules=rules))
+    initial |= {
+        f"symptom_{a.red_flag.slug}": a.answer
+        for a in intake.red_flag_answers.select_related("red_flag")
+    }
+    return StepForms(
+        main=HealthForm(data, initial=initial, rules=rules, red_flags=services.red_flag_questions())
+    )
 
 
 def _health_save(intake: Intake, step: StepForms) -> None:
     main = cast(HealthForm, step.main)
-    services.intake_health_save(intake=intake, answers=main.answers(), data=main.cleaned_data)
+    services.intake_health_save(
+        intake=intake,
+        answers=main.answers(),
+        red_flags=main.red_flag_answers(),
+        data=main.cleaned_data,
+    )
 
 
 def _imaging_build(intake: Intake, data: Data, files: Any) -> StepForms:

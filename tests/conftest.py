@@ -91,6 +91,7 @@ DATA_MIGRATIONS = [
     ("treatments.migrations.0002_seed_catalog", "seed"),
     ("clinic.migrations.0002_roles", "create_roles"),
     ("intake.migrations.0002_seed_instruments_and_consent", "seed"),
+    ("treatments.migrations.0004_seed_red_flags", "seed"),
 ]
 
 

@@ -50,10 +50,14 @@ class PhysicianFactory(DjangoModelFactory[PhysicianProfile]):
 
 
 def intake_ready_to_sign(
-    patient: User, *, screening: dict[str, str] | None = None, **about: Any
+    patient: User,
+    *,
+    screening: dict[str, str] | None = None,
+    symptoms: dict[str, str] | None = None,
+    **about: Any,
 ) -> Any:
-    """A draft with steps 1-7 complete (screening answers default to 'no'), by a
-    patient whose e-mail address is confirmed."""
+    """A draft with steps 1-7 complete (screening and red-flag answers default to
+    'no'), by a patient whose e-mail address is confirmed."""
     from django.utils import timezone
 
     from intake import services
@@ -104,6 +108,9 @@ def intake_ready_to_sign(
     services.intake_health_save(
         intake=intake,
         answers=answers,
+        red_flags={
+            flag.pk: (symptoms or {}).get(flag.slug, "no") for flag in services.red_flag_questions()
+        },
         data={"current_medicines": "none", "allergies": "", "other_conditions": ""},
     )
     services.intake_imaging_save(intake=intake, status="no", studies=[])

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from treatments.models import BodyRegion, Condition, Contraindication, TreatmentOption
+from treatments.models import BodyRegion, Condition, Contraindication, RedFlag, TreatmentOption
 
 
 @admin.register(BodyRegion)
@@ -35,7 +35,14 @@ class ConditionAdmin(admin.ModelAdmin[Condition]):
 
 @admin.register(Contraindication)
 class ContraindicationAdmin(admin.ModelAdmin[Contraindication]):
-    list_display = ["name", "severity", "is_active", "display_order"]
-    list_filter = ["severity", "is_active"]
+    list_display = ["name", "severity", "raises_priority", "is_active", "display_order"]
+    list_filter = ["severity", "raises_priority", "is_active"]
     filter_horizontal = ["options"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(RedFlag)
+class RedFlagAdmin(admin.ModelAdmin[RedFlag]):
+    list_display = ["name", "raises_priority", "is_active", "display_order"]
+    list_filter = ["raises_priority", "is_active"]
     prepopulated_fields = {"slug": ["name"]}

@@ -9,6 +9,14 @@ from django.db import models
 from django.db.models import F, Q
 
 
+class Priority(models.IntegerChoices):
+    """How soon a case needs a physician. Lower sorts first in the review queue."""
+
+    URGENT = 1, "Urgent"
+    HIGH = 2, "High"
+    ROUTINE = 3, "Routine"
+
+
 class BodyRegion(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=80, unique=True)
@@ -99,10 +107,42 @@ class Contraindication(models.Model):
         max_length=300, help_text="Asked of the patient at intake; a 'yes' raises this flag."
     )
     severity = models.CharField(max_length=20, choices=Severity.choices)
+    raises_priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices,
+        default=Priority.ROUTINE,
+        help_text="The priority a case gets when the patient answers 'yes' "
+        "(hard stops need a physician's decision before anything is booked).",
+    )
     options = models.ManyToManyField(
         TreatmentOption,
         related_name="contraindications",
         help_text="The treatment options this rule applies to.",
+    )
+    source = models.CharField(max_length=300, help_text="Where the rule comes from.")
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RedFlag(models.Model):
+    """A symptom that needs prompt attention whatever the treatment: asked at intake;
+    a 'yes' raises the case's priority and shows the patient ``patient_advice``."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    screening_question = models.CharField(
+        max_length=300, help_text="Asked of the patient at intake; a 'yes' raises this flag."
+    )
+    raises_priority = models.PositiveSmallIntegerField(
+        choices=[(Priority.URGENT, "Urgent"), (Priority.HIGH, "High")], default=Priority.URGENT
+    )
+    patient_advice = models.CharField(
+        max_length=400, help_text="Shown to the patient at once when they answer 'yes'."
     )
     source = models.CharField(max_length=300, help_text="Where the rule comes from.")
     display_order = models.PositiveSmallIntegerField(default=0)

@@ -14,10 +14,15 @@ from clinic.errors import ClinicError
 from clinic.forms import PatientSignupForm
 from clinic.roles import Role
 from clinic.services import patient_account_create
-from intake import services
+from intake import cases, services
 from intake.forms import ConsentForm, InformationAnswerForm
 from intake.models import STEP_COUNT, ImagingFile, InformationRequest, Intake
-from intake.selectors import can_see_intake, intake_summary
+from intake.selectors import (
+    can_see_intake,
+    intake_summary,
+    patient_decisions,
+    red_flag_advice,
+)
 from intake.steps import STEPS, StepForms
 from treatments.models import TreatmentOption
 
@@ -182,6 +187,7 @@ def _render_step(
         "error_summary": forms.error_summary() if any(f.is_bound for f in forms.all()) else [],
         "from_review": from_review,
         "offered_options": TreatmentOption.objects.offered(),
+        "red_flag_advice": red_flag_advice(intake),
         **forms.extra,
         **extra,
     }
@@ -272,6 +278,8 @@ def _detail_page(
             "case": intake.case,
             "summary": intake_summary(intake),
             "requests": requests,
+            "red_flag_advice": red_flag_advice(intake),
+            "decisions": patient_decisions(intake.case),
         },
     )
 
@@ -284,7 +292,7 @@ def information_answer(request: HttpRequest, public_id: UUID, request_id: UUID) 
     form = InformationAnswerForm(request.POST, prefix=str(info_request.public_id))
     if form.is_valid():
         try:
-            services.information_request_answer(
+            cases.information_request_answer(
                 request=info_request,
                 patient=signed_in_user(request),
                 answer=form.cleaned_data["answer"],

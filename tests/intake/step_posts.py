@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from intake.models import Instrument, PriorTreatment
-from intake.services import screening_questions
+from intake.services import red_flag_questions, screening_questions
 from treatments.models import BodyRegion
 
 
@@ -85,6 +85,7 @@ def tried_post(**tried: dict[str, str]) -> dict[str, Any]:
 
 def health_post(**answers: str) -> dict[str, Any]:
     data = {f"screen_{rule.slug}": answers.get(rule.slug, "no") for rule in screening_questions()}
+    data |= {f"symptom_{flag.slug}": answers.get(flag.slug, "no") for flag in red_flag_questions()}
     return data | {"current_medicines": "none", "allergies": "", "other_conditions": ""}
 
 

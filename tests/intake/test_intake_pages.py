@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from intake import services
+from intake import cases, services
 from intake.models import Case, Intake
 from tests.factories import intake_ready_to_sign, signature_for
 from tests.intake.step_posts import (
@@ -381,7 +381,7 @@ def test_after_submitting_the_intake_is_read_only(client, verified_patient):
 def test_the_patient_answers_a_request_on_the_intake_page(client, verified_patient, physician):
     intake = intake_ready_to_sign(verified_patient)
     case = services.intake_submit(intake=intake, signature=signature_for(intake))
-    asked = services.information_request_create(
+    asked = cases.case_request_information(
         case=case, physician=physician, question="Which knee hurts more?"
     )
     client.force_login(verified_patient)
@@ -417,7 +417,7 @@ def test_the_summary_reads_in_a_fixed_number_of_queries(
     from intake.selectors import intake_summary
 
     intake = intake_ready_to_sign(verified_patient)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         summary = intake_summary(intake)
     assert len(summary.prior_treatments) == 7
 

@@ -38,6 +38,9 @@ DEMO_ACCOUNTS = [
     DemoAccount("frontdesk@clinic.example", "Sam Front", Role.FRONT_DESK),
     DemoAccount("maria@clinic.example", "Maria Garcia", Role.PATIENT),
     DemoAccount("tom@clinic.example", "Tom Becker", Role.PATIENT),
+    DemoAccount("rosa@clinic.example", "Rosa Rivera", Role.PATIENT),
+    DemoAccount("ana@clinic.example", "Ana Costa", Role.PATIENT),
+    DemoAccount("ben@clinic.example", "Ben Okafor", Role.PATIENT),
 ]
 
 
@@ -88,18 +91,39 @@ class Command(BaseCommand):
             self.stdout.write(f"  {line}")
 
     def _demo_intakes(self) -> list[str]:
-        """Maria has a submitted knee case with a blood-thinner flag; Tom has a draft
-        stopped after step 1. Added once: a patient with any intake is left alone."""
-        from intake.demo import demo_draft, demo_submitted_knee_case
-        from intake.models import Intake
+        """Submitted cases routed as a real submission would be (Maria's knee to Dr
+        Lee with a blood-thinner caution, Rosa's urgent back to Dr Patel, Ana's
+        shoulder with a hard stop, Ben's hip released to the unassigned pool) and
+        Tom's draft stopped after step 1. Added once: a patient with any intake is
+        left alone."""
+        from intake import demo
+        from intake.cases import case_claim, case_release
+        from intake.models import Case, Intake
+        from intake.routing import case_route
 
-        maria = User.objects.get(email="maria@clinic.example")
-        tom = User.objects.get(email="tom@clinic.example")
         lines = []
-        if not Intake.objects.filter(patient=maria).exists():
-            case = demo_submitted_knee_case(maria)
-            lines.append(f"Maria's knee intake was submitted as case {case.reference}.")
+        submitted = [
+            ("maria", demo.MARIA_KNEE, "Maria's knee"),
+            ("rosa", demo.ROSA_BACK, "Rosa's back (red flag: urgent)"),
+            ("ana", demo.ANA_SHOULDER, "Ana's shoulder (hard stop: high)"),
+            ("ben", demo.BEN_HIP, "Ben's hip"),
+        ]
+        for name, story, label in submitted:
+            patient = User.objects.get(email=f"{name}@clinic.example")
+            if Intake.objects.filter(patient=patient).exists():
+                continue
+            case = demo.demo_submitted_case(patient, story)
+            # Routing runs on commit; the demo needs it now to place Ben's case.
+            case = case_route(case_id=case.pk)
+            if name == "ben" and case.assigned_to is not None:
+                physician = case.assigned_to
+                case_claim(case=case, physician=physician)
+                case_release(case=case, physician=physician)
+            case = Case.objects.select_related("assigned_to").get(pk=case.pk)
+            where = case.assigned_to.full_name if case.assigned_to else "the unassigned pool"
+            lines.append(f"{label} intake was submitted as case {case.reference} ({where}).")
+        tom = User.objects.get(email="tom@clinic.example")
         if not Intake.objects.filter(patient=tom).exists():
-            demo_draft(tom)
+            demo.demo_draft(tom)
             lines.append("Tom has a draft intake to continue at step 2.")
         return lines
