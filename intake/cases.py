@@ -82,9 +82,10 @@ def physician_name(user: User) -> str:
 
 
 def _lock(case: Case) -> Case:
-    return (
-        Case.objects.select_for_update(of=("self",)).select_related("assigned_to").get(pk=case.pk)
-    )
+    # No select_related here: a row that waited for another transaction's lock is
+    # re-read by PostgreSQL, but an outer-joined row is not, so a joined assignee
+    # would be the stale one. The assignee is read (if needed) once the lock is held.
+    return Case.objects.select_for_update().get(pk=case.pk)
 
 
 def _may_act(case: Case, physician: User) -> None:
@@ -93,7 +94,7 @@ def _may_act(case: Case, physician: User) -> None:
         raise ClinicError("Only physicians can work on cases.")
     if case.assigned_to_id not in (None, physician.pk):
         assert case.assigned_to is not None  # noqa: S101
-        taken = "taken" if case.state != S.SUBMITTED else "in the queue of"
+        taken = "taken by" if case.state != S.SUBMITTED else "in the queue of"
         raise ClinicError(
             f"Case {case.reference} is already {taken} {physician_name(case.assigned_to)}."
         )

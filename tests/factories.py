@@ -54,10 +54,11 @@ def intake_ready_to_sign(
     *,
     screening: dict[str, str] | None = None,
     symptoms: dict[str, str] | None = None,
+    region: str = "knee",
     **about: Any,
 ) -> Any:
-    """A draft with steps 1-7 complete (screening and red-flag answers default to
-    'no'), by a patient whose e-mail address is confirmed."""
+    """A draft with steps 1-7 complete (one painful area in ``region``; screening and
+    red-flag answers default to 'no'), by a patient whose e-mail address is confirmed."""
     from django.utils import timezone
 
     from intake import services
@@ -67,7 +68,7 @@ def intake_ready_to_sign(
         patient.email_verified_at = timezone.now()
         patient.save(update_fields=["email_verified_at"])
     intake = services.intake_start(patient=patient)
-    knee = BodyRegion.objects.get(slug="knee")
+    painful = BodyRegion.objects.get(slug=region)
     services.intake_about_save(
         intake=intake, data={**ABOUT_YOU, "legal_name": patient.full_name, **about}
     )
@@ -75,7 +76,7 @@ def intake_ready_to_sign(
         intake=intake,
         complaints=[
             services.ComplaintAnswer(
-                body_region_id=knee.pk,
+                body_region_id=painful.pk,
                 side="left",
                 condition_id=None,
                 started_on=date(2024, 3, 1),
@@ -128,6 +129,24 @@ def intake_ready_to_sign(
     )
     intake.refresh_from_db()
     return intake
+
+
+def submitted_case(
+    patient: User,
+    *,
+    route: bool = True,
+    region: str = "knee",
+    screening: dict[str, str] | None = None,
+    symptoms: dict[str, str] | None = None,
+) -> Any:
+    """A signed, submitted intake's case, routed as on commit unless ``route`` is off
+    (in a test that commits, routing runs on commit whatever ``route`` says)."""
+    from intake import services
+    from intake.routing import case_route
+
+    intake = intake_ready_to_sign(patient, region=region, screening=screening, symptoms=symptoms)
+    case = services.intake_submit(intake=intake, signature=signature_for(intake))
+    return case_route(case_id=case.pk) if route else case
 
 
 def signature_for(intake: Any, **overrides: Any) -> Any:

@@ -5,6 +5,7 @@ from clinic.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from clinic.models import PhysicianProfile, User
 from clinic.roles import Role, role_of
 from intake.models import Case, Intake
+from treatments.models import Priority
 
 
 def test_seed_demo_creates_one_account_per_role_and_prints_the_logins(db, settings, capsys):
@@ -25,7 +26,7 @@ def test_seed_demo_creates_one_account_per_role_and_prints_the_logins(db, settin
     first, second = regions.values()
     assert first and second and first.isdisjoint(second)
     roles = [account.role for account in DEMO_ACCOUNTS]
-    assert roles.count(Role.PATIENT) == 2 and roles.count(Role.PHYSICIAN) == 2
+    assert roles.count(Role.PATIENT) == 5 and roles.count(Role.PHYSICIAN) == 2
 
 
 def test_seed_demo_twice_changes_nothing(db, settings):
@@ -34,8 +35,8 @@ def test_seed_demo_twice_changes_nothing(db, settings):
     before = list(User.objects.order_by("pk").values("pk", "email", "password"))
     call_command("seed_demo")
     assert list(User.objects.order_by("pk").values("pk", "email", "password")) == before
-    assert Intake.objects.count() == 2
-    assert Case.objects.count() == 1
+    assert Intake.objects.count() == 5
+    assert Case.objects.count() == 4
 
 
 def test_seed_demo_gives_maria_a_submitted_case_and_tom_a_draft(db, settings):
@@ -43,6 +44,7 @@ def test_seed_demo_gives_maria_a_submitted_case_and_tom_a_draft(db, settings):
     call_command("seed_demo")
     case = Case.objects.get(patient__email="maria@clinic.example")
     assert case.state == Case.State.SUBMITTED
+    assert case.assigned_to.email == "dr.lee@clinic.example"
     assert [flag.contraindication.slug for flag in case.flags.all()] == ["anticoagulant"]
     draft = Intake.objects.get(patient__email="tom@clinic.example")
     assert (draft.status, draft.next_step) == (Intake.Status.DRAFT, 2)
@@ -53,3 +55,21 @@ def test_seed_demo_refuses_to_run_in_production(db, settings):
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_seed_demo_fills_both_queues_and_the_pool_with_each_priority(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    placed = {
+        case.patient.email.split("@")[0]: (
+            case.assigned_to.email if case.assigned_to else None,
+            Priority(case.priority).label,
+        )
+        for case in Case.objects.select_related("patient", "assigned_to")
+    }
+    assert placed == {
+        "maria": ("dr.lee@clinic.example", "Routine"),
+        "rosa": ("dr.patel@clinic.example", "Urgent"),
+        "ana": ("dr.patel@clinic.example", "High"),
+        "ben": (None, "Routine"),
+    }

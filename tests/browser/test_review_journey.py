@@ -1,0 +1,190 @@
+"""Issue 4 end to end in headless Chromium: a submitted case is routed to the physician
+who takes knees; they start the review and ask the patient a question; the patient
+answers on their intake page, on a phone; the physician marks the case a PRP
+candidate; the front desk finds it on its 'To schedule' list.
+
+The queue, the case page, the patient's page and the front desk's list are checked
+with axe-core and for sideways scrolling, at 1280 and 375 px (the patient's page at
+375 px only); every problem is collected and reported at the end, so one bad page does
+not hide the rest of the journey. Set REVIEW_SHOTS (e.g. REVIEW_SHOTS=1) to also save
+a full-page screenshot at each of those widths in /tmp/review-shots, or set it to a
+folder path to save them there."""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, ViewportSize, expect
+
+from intake import services
+from intake.models import Case
+from intake.routing import case_route
+from tests.factories import PASSWORD, intake_ready_to_sign, signature_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = ViewportSize(width=375, height=812)
+DESKTOP = ViewportSize(width=1280, height=900)
+QUESTION = "Does the knee swell after you walk, and does it ever lock or give way?"
+ANSWER = "It swells a little after long walks. It has never locked or given way."
+
+
+def shots_folder() -> Path | None:
+    value = os.environ.get("REVIEW_SHOTS", "")
+    if not value:
+        return None
+    return Path(value) if os.sep in value else Path(tempfile.gettempdir()) / "review-shots"
+
+
+SHOTS = shots_folder()
+
+
+def inspect(
+    tab: Page,
+    name: str,
+    axe_violations,
+    problems: dict[str, list[str]],
+    widths: tuple[ViewportSize, ...] = (DESKTOP, PHONE),
+) -> None:
+    """Runs axe-core and measures sideways scrolling at each width, noting what is
+    wrong in ``problems``; saves a full-page screenshot when REVIEW_SHOTS is set.
+    Puts the tab back at the width it had."""
+    before = tab.viewport_size
+    for size in widths:
+        width = size["width"]
+        tab.set_viewport_size(size)
+        found = list(axe_violations(tab))
+        scroll_width = tab.evaluate("document.documentElement.scrollWidth")
+        if scroll_width > width:
+            found.append(f"the page is {scroll_width} px wide")
+        if found:
+            problems[f"{name} at {width} px"] = found
+        if SHOTS is not None:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    if before is not None:
+        tab.set_viewport_size(before)
+
+
+def log_in(tab: Page, base_url: str, email: str) -> None:
+    tab.goto(f"{base_url}/accounts/login/")
+    tab.get_by_label("E-mail address").fill(email)
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Log in").click()
+
+
+def success_message(tab: Page, text: str) -> None:
+    expect(tab.get_by_role("alert").filter(has_text=text)).to_be_visible()
+
+
+def test_physician_asks_patient_answers_and_front_desk_gets_the_consultation(
+    new_context, live_server, patient, physician, front_desk, axe_violations
+):
+    problems: dict[str, list[str]] = {}
+    # A submitted knee intake, routed (as on commit) to the physician who takes knees.
+    assert physician.physician_profile.body_regions.filter(slug="knee").exists()
+    intake = intake_ready_to_sign(patient)
+    case = services.intake_submit(intake=intake, signature=signature_for(intake))
+    case = case_route(case_id=case.pk)  # a no-op if the on-commit task already ran
+    assert case.assigned_to_id == physician.pk
+    assert case.state == Case.State.SUBMITTED
+    reference = case.reference
+    case_url = f"{live_server.url}/review/cases/{case.public_id}/"
+
+    # The physician finds the case in "My cases".
+    doctor = new_context(viewport=DESKTOP).new_page()
+    doctor.set_default_timeout(10_000)
+    log_in(doctor, live_server.url, physician.email)
+    expect(doctor).to_have_url(f"{live_server.url}/review/")
+    expect(doctor.get_by_role("heading", level=1)).to_have_text("Review queue")
+    expect(doctor.get_by_role("link", name=re.compile(r"^My cases"))).to_have_attribute(
+        "aria-current", "page"
+    )
+    row = (
+        doctor.get_by_role("table", name="Cases in your queue")
+        .get_by_role("row")
+        .filter(has_text=reference)
+    )
+    expect(row).to_contain_text("Not started")
+    inspect(doctor, "queue", axe_violations, problems)
+
+    # Opens it, starts the review and asks the patient a question.
+    row.get_by_role("link", name=reference).click()
+    expect(doctor).to_have_url(case_url)
+    expect(doctor.get_by_role("heading", level=1)).to_have_text(
+        f"Case {reference}: {intake.legal_name}"
+    )
+    doctor.get_by_role("button", name="Start review").click()
+    success_message(doctor, f"You are reviewing case {reference}.")
+    expect(doctor.get_by_role("button", name="Start review")).to_have_count(0)
+    ask = doctor.locator("details").filter(
+        has=doctor.get_by_text("Ask the patient for more information", exact=True)
+    )
+    ask.get_by_text("Ask the patient for more information", exact=True).click()
+    expect(ask).to_have_attribute("open", "")
+    ask.get_by_label("Question for the patient").fill(QUESTION)
+    inspect(doctor, "case-asking", axe_violations, problems)
+    ask.get_by_role("button", name="Send the question").click()
+    success_message(doctor, f"Your question was sent; case {reference} waits")
+    questions = doctor.get_by_role("region", name="Questions to the patient")
+    expect(questions).to_contain_text(QUESTION)
+    expect(questions).to_contain_text("Waiting for the patient's answer.")
+    expect(doctor.get_by_text("Waiting for the patient. The case comes back")).to_be_visible()
+
+    # The patient, on a phone, opens the intake from their home page and answers.
+    phone = new_context(viewport=PHONE).new_page()
+    phone.set_default_timeout(10_000)
+    log_in(phone, live_server.url, patient.email)
+    expect(phone).to_have_url(f"{live_server.url}/intake/")
+    phone.get_by_role("link", name=reference).click()
+    expect(phone).to_have_url(f"{live_server.url}/intake/{intake.public_id}/")
+    expect(phone.get_by_text("Status: More information needed")).to_be_visible()
+    asked = phone.get_by_role("region", name=re.compile(r"^Question from your physician"))
+    expect(asked).to_contain_text(QUESTION)
+    inspect(phone, "patient-question", axe_violations, problems, widths=(PHONE,))
+    asked.get_by_label("Your answer").fill(ANSWER)
+    asked.get_by_role("button", name="Send my answer").click()
+    success_message(phone, "Thank you; your physician has your answer.")
+    expect(asked).to_contain_text("Your answer (")
+    expect(asked).to_contain_text(ANSWER)
+    expect(asked.get_by_role("button", name="Send my answer")).to_have_count(0)
+
+    # The physician reloads: the answer is there and the case is back under review.
+    doctor.reload()
+    expect(questions).to_contain_text(ANSWER)
+    expect(doctor.get_by_text(re.compile(r"^Patient answered \d"))).to_be_visible()
+    expect(doctor.get_by_text("Under review", exact=True)).to_be_visible()
+
+    # Marks the case a candidate for PRP, keeping the defaults.
+    candidate = doctor.locator("details").filter(
+        has=doctor.get_by_text("Candidate: book a consultation", exact=True)
+    )
+    candidate.get_by_text("Candidate: book a consultation", exact=True).click()
+    expect(candidate).to_have_attribute("open", "")
+    candidate.get_by_role("checkbox", name=re.compile(r"^Platelet-rich plasma")).check()
+    inspect(doctor, "case", axe_violations, problems)
+    candidate.get_by_role("button", name="Mark as a candidate").click()
+    success_message(doctor, f"Case {reference} is on the front desk's list to book")
+    expect(doctor.get_by_text("Consultation to book", exact=True)).to_be_visible()
+    expect(
+        doctor.get_by_text("Waiting for the front desk to book the consultation.")
+    ).to_be_visible()
+    case.refresh_from_db()
+    assert case.state == Case.State.CONSULT_REQUESTED
+    assert list(case.decisions.values_list("options__slug", flat=True)) == ["prp"]
+
+    # The front desk sees it on its "To schedule" list.
+    desk = new_context(viewport=DESKTOP).new_page()
+    desk.set_default_timeout(10_000)
+    log_in(desk, live_server.url, front_desk.email)
+    expect(desk).to_have_url(f"{live_server.url}/frontdesk/")
+    expect(desk.get_by_role("heading", level=2, name="To schedule")).to_be_visible()
+    booking = desk.locator("table.to-schedule").get_by_role("row").filter(has_text=reference)
+    expect(booking).to_have_count(1)
+    expect(booking).to_contain_text(intake.legal_name)
+    expect(booking).to_contain_text(physician.physician_profile.display_name)
+    inspect(desk, "frontdesk", axe_violations, problems)
+
+    assert problems == {}, "\n".join(f"{page}: {found}" for page, found in problems.items())

@@ -1,0 +1,221 @@
+"""Routing (issue 4): eligibility, continuity, least-loaded, round-robin, the pool,
+priority from the red-flag and contraindication data, and escalation of overdue cases."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from clinic.models import OutboundEmail
+from clinic.roles import Role
+from intake import cases, services
+from intake.models import Case, CaseEvent
+from intake.routing import business_days_after, case_route, cases_escalate_overdue
+from tests.factories import (
+    PhysicianFactory,
+    UserFactory,
+    intake_ready_to_sign,
+    signature_for,
+    submitted_case,
+)
+from treatments.models import Priority
+
+
+def new_patient():
+    return UserFactory.create(role=Role.PATIENT)
+
+
+def routed_note(case):
+    return case.events.get(kind=CaseEvent.Kind.ROUTED).note
+
+
+def test_a_case_goes_to_the_physician_who_takes_its_region(physician, other_physician):
+    case = submitted_case(new_patient(), region="spine")
+    assert case.assigned_to == other_physician
+    assert case.state == Case.State.SUBMITTED
+    name = other_physician.physician_profile.display_name
+    assert routed_note(case) == (
+        f"Routed to {name}: takes spine (neck and back) cases; 0 open cases, fewest of 1 eligible"
+    )
+
+
+def test_routing_on_commit_after_submit(patient, physician, django_capture_on_commit_callbacks):
+    intake = intake_ready_to_sign(patient)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = services.intake_submit(intake=intake, signature=signature_for(intake))
+    case.refresh_from_db()
+    assert case.assigned_to == physician
+    assert case.routed_at is not None
+
+
+def test_routing_twice_changes_nothing(physician):
+    case = submitted_case(new_patient())
+    case_route(case_id=case.pk)
+    assert case.events.filter(kind=CaseEvent.Kind.ROUTED).count() == 1
+
+
+@pytest.mark.parametrize(
+    "make_ineligible",
+    [
+        pytest.param(lambda p: setattr(p.user, "is_active", False) or p.user.save(), id="inactive"),
+        pytest.param(
+            lambda p: setattr(p, "accepting_new_cases", False) or p.save(), id="not-accepting"
+        ),
+        pytest.param(lambda p: p.body_regions.clear(), id="other-regions"),
+    ],
+)
+def test_an_ineligible_physician_gets_nothing_and_the_pool_takes_it(
+    physician, clinic_admin, make_ineligible
+):
+    make_ineligible(physician.physician_profile)
+    case = submitted_case(new_patient())
+    assert case.assigned_to is None
+    assert routed_note(case).startswith("Unassigned pool: ")
+    assert OutboundEmail.objects.filter(
+        to=clinic_admin.email, subject__contains="unassigned pool"
+    ).exists()
+
+
+def test_a_physician_at_their_maximum_is_skipped(physician):
+    profile = physician.physician_profile
+    profile.max_open_cases = 1
+    profile.save()
+    first = submitted_case(new_patient())
+    second = submitted_case(new_patient())
+    assert first.assigned_to == physician
+    assert second.assigned_to is None
+    assert "at their maximum" in routed_note(second)
+
+
+def test_the_least_loaded_eligible_physician_gets_the_case(physician):
+    busy = physician
+    for _ in range(2):
+        submitted_case(new_patient())
+    idle = PhysicianFactory.create(regions=["knee"]).user
+    case = submitted_case(new_patient())
+    assert case.assigned_to == idle
+    assert Case.objects.open_for(busy).count() == 2
+    assert "fewest of 2 eligible" in routed_note(case)
+
+
+def test_ties_are_taken_in_turn(physician):
+    second = PhysicianFactory.create(regions=["knee"]).user
+    # Each case is decided at once so both physicians stay at zero open cases.
+    owners = []
+    for _ in range(4):
+        case = submitted_case(new_patient())
+        owners.append(case.assigned_to)
+        cases.case_mark_not_candidate(
+            case=case, physician=case.assigned_to, reason="test", message_to_patient="Sorry."
+        )
+    assert owners[0] != owners[1]
+    assert owners == [owners[0], owners[1], owners[0], owners[1]]
+    assert {physician, second} == set(owners)
+    assert "taken in turn" in routed_note(Case.objects.filter(assigned_to=owners[0]).first())
+
+
+def test_a_returning_patient_goes_back_to_their_physician(physician, patient):
+    other = PhysicianFactory.create(regions=["knee"]).user
+    first = submitted_case(patient)
+    reviewer = first.assigned_to
+    cases.case_mark_not_candidate(
+        case=first, physician=reviewer, reason="Too early", message_to_patient="Try PT first."
+    )
+    # Give the reviewer more open cases than the other physician: continuity still wins.
+    for _ in range(2):
+        extra = submitted_case(new_patient(), route=False)
+        Case.objects.filter(pk=extra.pk).update(assigned_to=reviewer, routed_at=timezone.now())
+    again = submitted_case(patient)
+    assert again.assigned_to == reviewer
+    assert f"reviewed this patient's earlier case {first.reference}" in routed_note(again)
+    assert {physician, other} >= {reviewer}
+
+
+def test_continuity_gives_way_when_the_earlier_physician_is_not_eligible(physician, patient):
+    first = submitted_case(patient)
+    cases.case_mark_not_candidate(
+        case=first, physician=physician, reason="Too early", message_to_patient="Try PT first."
+    )
+    physician.physician_profile.accepting_new_cases = False
+    physician.physician_profile.save()
+    other = PhysicianFactory.create(regions=["knee"]).user
+    again = submitted_case(patient)
+    assert again.assigned_to == other
+
+
+def test_a_red_flag_makes_the_case_urgent_and_e_mails_the_physician(physician):
+    case = submitted_case(new_patient(), symptoms={"hot-swollen-joint-with-fever": "yes"})
+    assert case.priority == Priority.URGENT
+    assert case.priority_reason == "Urgent: Fever with a hot, swollen joint."
+    urgent = OutboundEmail.objects.get(to=physician.email, subject__startswith="Urgent case")
+    assert case.reference in urgent.subject
+
+
+def test_not_sure_about_a_red_flag_is_high(physician):
+    case = submitted_case(new_patient(), symptoms={"new-weakness-or-numbness": "unsure"})
+    assert case.priority == Priority.HIGH
+    assert "patient not sure" in case.priority_reason
+    assert not OutboundEmail.objects.filter(subject__startswith="Urgent case").exists()
+
+
+def test_a_hard_stop_is_high_and_a_caution_stays_routine(physician):
+    hard = submitted_case(new_patient(), screening={"cancer": "yes"})
+    caution = submitted_case(new_patient(), screening={"anticoagulant": "yes"})
+    assert hard.priority == Priority.HIGH
+    assert hard.priority_reason == f"High: hard stop: {hard.flags.get().rule}."
+    assert caution.priority == Priority.ROUTINE
+
+
+def test_urgent_outranks_high(physician):
+    case = submitted_case(
+        new_patient(),
+        screening={"cancer": "yes"},
+        symptoms={"saddle-numbness-bladder-bowel": "yes"},
+    )
+    assert case.priority == Priority.URGENT
+    assert "hard stop" not in case.priority_reason
+
+
+def test_an_overdue_routine_case_is_raised_to_high_once(physician):
+    case = submitted_case(new_patient())
+    waiting = submitted_case(new_patient())
+    assert case.priority == Priority.ROUTINE
+    later = case.review_due_at + timedelta(minutes=1)
+    Case.objects.filter(pk=waiting.pk).update(review_due_at=later + timedelta(hours=1))
+    assert cases_escalate_overdue(now=later) == 1
+    assert cases_escalate_overdue(now=later) == 0
+    case.refresh_from_db()
+    assert case.priority == Priority.HIGH
+    assert "review target" in case.priority_reason
+    assert case.events.filter(kind=CaseEvent.Kind.PRIORITY_CHANGED).count() == 1
+    waiting.refresh_from_db()
+    assert waiting.priority == Priority.ROUTINE
+
+
+def test_a_case_waiting_for_the_patient_is_not_escalated(physician):
+    case = submitted_case(new_patient())
+    cases.case_request_information(case=case, physician=physician, question="Which knee?")
+    assert cases_escalate_overdue(now=case.review_due_at + timedelta(days=30)) == 0
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "due"),
+    [
+        # Friday morning plus two working days is Tuesday morning.
+        (datetime(2026, 11, 20, 9, 30), 2, datetime(2026, 11, 24, 9, 30)),
+        # Saturday counts from Monday.
+        (datetime(2026, 11, 21, 15, 0), 1, datetime(2026, 11, 23, 15, 0)),
+        # Across the autumn change (1 Nov 2026) and the spring one (8 Mar 2026): same wall time.
+        (datetime(2026, 10, 30, 16, 0), 2, datetime(2026, 11, 3, 16, 0)),
+        (datetime(2026, 3, 6, 16, 0), 2, datetime(2026, 3, 10, 16, 0)),
+    ],
+)
+def test_business_days_keep_the_local_time(settings, start, days, due):
+    settings.TIME_ZONE = "America/New_York"
+    with timezone.override(NEW_YORK):
+        result = business_days_after(start.replace(tzinfo=NEW_YORK), days)
+        assert timezone.localtime(result).replace(tzinfo=None) == due
