@@ -44,7 +44,7 @@ def test_seed_demo_gives_maria_a_submitted_case_and_tom_a_draft(db, settings):
     call_command("seed_demo")
     case = Case.objects.get(patient__email="maria@clinic.example")
     assert case.state == Case.State.SUBMITTED
-    assert case.assigned_to.email == "dr.lee@clinic.example"
+    assert case.assigned_to is not None and case.assigned_to.email == "dr.lee@clinic.example"
     assert [flag.contraindication.slug for flag in case.flags.all()] == ["anticoagulant"]
     draft = Intake.objects.get(patient__email="tom@clinic.example")
     assert (draft.status, draft.next_step) == (Intake.Status.DRAFT, 2)

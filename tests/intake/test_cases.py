@@ -352,7 +352,7 @@ def test_two_physicians_claiming_one_pool_case_exactly_one_wins():
     assert isinstance(errors[0], ClinicError)
     case.refresh_from_db()
     winner = case.assigned_to
-    assert winner in doctors
+    assert winner is not None and winner in doctors
     assert str(errors[0]) == (
         f"Case {case.reference} is already taken by {winner.physician_profile.display_name}."
     )
