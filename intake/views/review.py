@@ -107,6 +107,7 @@ def _case_page(
     template: str = "review/case.html",
     bound: dict[str, forms.Form] | None = None,
     open_action: str = "",
+    refused: str = "",
 ) -> HttpResponse:
     me = signed_in_user(request)
     review = case_review(case)
@@ -120,6 +121,8 @@ def _case_page(
         "is_mine": case.assigned_to_id == me.pk,
         "now": timezone.now(),
         "open_action": open_action,
+        "refused": refused,
+        "kept_text": _typed_text(bound),
         "transitions": cases.TRANSITIONS,
         **_forms(case, me, bound),
     }
@@ -160,11 +163,28 @@ def _act(
                 messages.error(request, str(error))
                 return redirect("review:case", public_id=case.public_id)
             form.add_error(None, str(error))
+            case.refresh_from_db()  # show the case as it is now
+            return _case_page(
+                request, case, bound={f"{name}_form": form}, open_action=name, refused=str(error)
+            )
         else:
             messages.success(request, done.format(reference=case.reference))
             return redirect("review:case", public_id=case.public_id)
     assert form is not None  # noqa: S101
     return _case_page(request, case, bound={f"{name}_form": form}, open_action=name)
+
+
+def _typed_text(bound: dict[str, forms.Form] | None) -> list[str]:
+    """What the physician typed into a refused form, shown when the form itself is no
+    longer offered (the case was taken or decided meanwhile), so nothing is lost."""
+    if not bound:
+        return []
+    return [
+        str(form[name].value())
+        for form in bound.values()
+        for name, field in form.fields.items()
+        if isinstance(field.widget, forms.Textarea) and str(form[name].value() or "").strip()
+    ]
 
 
 @require_POST
