@@ -2,6 +2,7 @@
 sorting and constant query count, the case page, and every action through HTTP."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -124,7 +125,7 @@ def test_a_queue_row_shows_what_the_physician_needs(login, physician):
 def test_an_overdue_case_is_marked(login, physician, case):
     page = login(physician).get(reverse("review:queue")).content.decode()
     assert ">Overdue</span>" not in page
-    Case.objects.filter(pk=case.pk).update(review_due_at=timezone.now() - timezone.timedelta(1))
+    Case.objects.filter(pk=case.pk).update(review_due_at=timezone.now() - timedelta(1))
     page = login(physician).get(reverse("review:queue")).content.decode()
     assert ">Overdue</span>" in page
 
@@ -134,9 +135,7 @@ def test_the_queue_is_sorted_by_priority_then_waiting_time(login, physician):
     routine_new = submitted_case(new_patient())
     urgent = submitted_case(new_patient(), symptoms={"new-weakness-or-numbness": "yes"})
     high = submitted_case(new_patient(), screening={"cancer": "yes"})
-    Case.objects.filter(pk=routine_old.pk).update(
-        waiting_since=timezone.now() - timezone.timedelta(days=3)
-    )
+    Case.objects.filter(pk=routine_old.pk).update(waiting_since=timezone.now() - timedelta(days=3))
     page = login(physician).get(reverse("review:queue")).content.decode()
     order = sorted([routine_old, routine_new, urgent, high], key=lambda c: page.index(c.reference))
     assert order == [urgent, high, routine_old, routine_new]
