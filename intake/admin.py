@@ -16,6 +16,7 @@ from intake.models import (
     Instrument,
     InstrumentItem,
     Intake,
+    ReviewDecision,
 )
 
 
@@ -96,12 +97,35 @@ class CaseFlagInline(admin.TabularInline[CaseFlag, Case]):
         return False
 
 
+class ReviewDecisionInline(admin.StackedInline[ReviewDecision, Case]):
+    model = ReviewDecision
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "decided_at",
+        "physician",
+        "outcome",
+        "consultation_type",
+        "consultation_mode",
+        "urgency",
+        "override_reason",
+        "reason",
+        "message_to_patient",
+        "internal_note",
+    ]
+    exclude = ["options", "imaging_region", "imaging_modality"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "patient", "state", "created_at"]
-    list_filter = ["state"]
+    list_select_related = ["patient", "assigned_to"]
+    list_display = ["reference", "patient", "state", "priority", "assigned_to", "created_at"]
+    list_filter = ["state", "priority"]
     search_fields = ["reference", "patient__email", "patient__full_name"]
-    inlines = [CaseFlagInline, CaseEventInline]
+    inlines = [CaseFlagInline, ReviewDecisionInline, CaseEventInline]
 
 
 @admin.register(Intake)
