@@ -7,7 +7,8 @@ on one case at the same moment cannot both succeed: the second is told who has i
 The patient is e-mailed (on commit, without health details) after every decision.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -120,6 +121,27 @@ def _move(
     )
 
 
+@contextmanager
+def _acting_on(case: Case, physician: User, action: str) -> Iterator[Case]:
+    """Lock, re-check, write: yields the locked case once the physician may take the
+    action in its current state; the caller's ``case`` is updated after commit."""
+    with transaction.atomic():
+        locked = _lock(case)
+        _may_act(locked, physician)
+        _check(locked, action)
+        yield locked
+
+
+def _decide(
+    locked: Case, physician: User, *, to: str, kind: CaseEvent.Kind, note: str, subject: str
+) -> None:
+    """A physician's decision: the case is theirs, no longer 'answered', in its new
+    state, and the patient is e-mailed to log in."""
+    locked.answer_received_at = None
+    _move(locked, to=to, actor=physician, kind=kind, note=note, assigned_to=physician)
+    _notify_patient(locked, subject)
+
+
 def _sync(case: Case, locked: Case) -> None:
     for field in ("state", "assigned_to_id", "priority", "answer_received_at", "updated_at"):
         setattr(case, field, getattr(locked, field))
@@ -129,10 +151,7 @@ def _sync(case: Case, locked: Case) -> None:
 
 def case_claim(*, case: Case, physician: User) -> None:
     """The physician starts the review: the case is theirs, 'under review'."""
-    with transaction.atomic():
-        locked = _lock(case)
-        _may_act(locked, physician)
-        _check(locked, "claim")
+    with _acting_on(case, physician, "claim") as locked:
         note = "From the unassigned pool." if locked.assigned_to_id is None else ""
         _move(
             locked,
@@ -142,7 +161,6 @@ def case_claim(*, case: Case, physician: User) -> None:
             note=note,
             assigned_to=physician,
         )
-    _sync(case, locked)
 
 
 def case_claim_next(*, physician: User) -> Case | None:
@@ -179,12 +197,9 @@ def case_claim_next(*, physician: User) -> Case | None:
 
 def case_release(*, case: Case, physician: User) -> None:
     """The physician gives the case back to the unassigned pool."""
-    with transaction.atomic():
-        locked = _lock(case)
-        _may_act(locked, physician)
+    with _acting_on(case, physician, "release") as locked:
         if locked.assigned_to_id != physician.pk:
             raise ClinicError(f"Case {locked.reference} is not yours to release.")
-        _check(locked, "release")
         _move(
             locked,
             to=S.SUBMITTED,
@@ -193,7 +208,6 @@ def case_release(*, case: Case, physician: User) -> None:
             note="Released to the unassigned pool.",
             assigned_to=None,
         )
-    _sync(case, locked)
 
 
 def case_reassign(*, case: Case, physician: User, to: User, reason: str) -> None:
@@ -205,10 +219,7 @@ def case_reassign(*, case: Case, physician: User, to: User, reason: str) -> None
         raise ClinicError("Choose another physician.")
     if not to.is_active or role_of(to) != Role.PHYSICIAN:
         raise ClinicError("Cases can only go to an active physician.")
-    with transaction.atomic():
-        locked = _lock(case)
-        _may_act(locked, physician)
-        _check(locked, "reassign")
+    with _acting_on(case, physician, "reassign") as locked:
         _move(
             locked,
             to=S.SUBMITTED,
@@ -219,7 +230,6 @@ def case_reassign(*, case: Case, physician: User, to: User, reason: str) -> None
         )
         if locked.priority == Priority.URGENT:
             _notify_physician_urgent(locked, to)
-    _sync(case, locked)
 
 
 def case_request_information(*, case: Case, physician: User, question: str) -> InformationRequest:
@@ -228,24 +238,18 @@ def case_request_information(*, case: Case, physician: User, question: str) -> I
     question = question.strip()
     if not question:
         raise ClinicError("Write the question for the patient.")
-    with transaction.atomic():
-        locked = _lock(case)
-        _may_act(locked, physician)
-        _check(locked, "ask")
+    with _acting_on(case, physician, "ask") as locked:
         request = InformationRequest.objects.create(
             case=locked, asked_by=physician, question=question
         )
-        locked.answer_received_at = None
-        _move(
+        _decide(
             locked,
+            physician,
             to=S.INFO_REQUESTED,
-            actor=physician,
             kind=CaseEvent.Kind.INFO_REQUESTED,
             note=question,
-            assigned_to=physician,
+            subject="Your physician has a question for you",
         )
-        _notify_patient(locked, "Your physician has a question for you")
-    _sync(case, locked)
     return request
 
 
@@ -262,10 +266,7 @@ def case_request_imaging(
     their intake page and can answer there (e.g. when and where it is booked)."""
     if modality not in ImagingStudy.Modality.values:
         raise ClinicError("Choose which kind of scan is needed.")
-    with transaction.atomic():
-        locked = _lock(case)
-        _may_act(locked, physician)
-        _check(locked, "request_imaging")
+    with _acting_on(case, physician, "request_imaging") as locked:
         study = f"{ImagingStudy.Modality(modality).label} of the {region.name.lower()}"
         decision = ReviewDecision.objects.create(
             case=locked,
@@ -285,17 +286,14 @@ def case_request_imaging(
         InformationRequest.objects.create(
             case=locked, asked_by=physician, question=question, kind=InformationRequest.Kind.IMAGING
         )
-        locked.answer_received_at = None
-        _move(
+        _decide(
             locked,
+            physician,
             to=S.IMAGING_REQUESTED,
-            actor=physician,
             kind=CaseEvent.Kind.IMAGING_REQUESTED,
             note=f"Needs {study}.",
-            assigned_to=physician,
+            subject="Your physician needs imaging before deciding",
         )
-        _notify_patient(locked, "Your physician needs imaging before deciding")
-    _sync(case, locked)
     return decision
 
 
@@ -375,10 +373,7 @@ def case_mark_candidate(
     ):
         if value not in choices.values:
             raise ClinicError(f"Choose {what}.")
-    with transaction.atomic():
-        locked = _lock(case)
-        _may_act(locked, physician)
-        _check(locked, "candidate")
+    with _acting_on(case, physician, "candidate") as locked:
         stops = hard_stops_against(locked, decision.options)
         if stops and not decision.override_reason.strip():
             rules = ", ".join(flag.rule for flag in stops)
@@ -406,17 +401,14 @@ def case_mark_candidate(
         )
         if stops:
             note += f" Hard stop overridden: {record.override_reason}"
-        locked.answer_received_at = None
-        _move(
+        _decide(
             locked,
+            physician,
             to=S.CONSULT_REQUESTED,
-            actor=physician,
             kind=CaseEvent.Kind.CANDIDATE,
             note=note,
-            assigned_to=physician,
+            subject="Your physician has reviewed your intake",
         )
-        _notify_patient(locked, "Your physician has reviewed your intake")
-    _sync(case, locked)
     return record
 
 
@@ -429,10 +421,7 @@ def case_mark_not_candidate(
         raise ClinicError("Give the reason (kept in the case's record).")
     if not message_to_patient:
         raise ClinicError("Write a message for the patient.")
-    with transaction.atomic():
-        locked = _lock(case)
-        _may_act(locked, physician)
-        _check(locked, "not_candidate")
+    with _acting_on(case, physician, "not_candidate") as locked:
         record = ReviewDecision.objects.create(
             case=locked,
             physician=physician,
@@ -441,17 +430,14 @@ def case_mark_not_candidate(
             message_to_patient=message_to_patient,
             internal_note=internal_note.strip(),
         )
-        locked.answer_received_at = None
-        _move(
+        _decide(
             locked,
+            physician,
             to=S.NOT_CANDIDATE,
-            actor=physician,
             kind=CaseEvent.Kind.NOT_CANDIDATE,
             note=reason,
-            assigned_to=physician,
+            subject="Your physician has reviewed your intake",
         )
-        _notify_patient(locked, "Your physician has reviewed your intake")
-    _sync(case, locked)
     return record
 
 
