@@ -20,6 +20,8 @@ from intake.models import (
     ABOUT_YOU_FIELDS,
     HEIGHT_CM_RANGE,
     PAIN_SCALE_MAX,
+    TIMES_OF_DAY,
+    WEEKDAYS,
     WEIGHT_KG_RANGE,
     Complaint,
     ImagingFile,
@@ -40,18 +42,6 @@ PAIN_CHOICES = [("", "Choose 0–10")] + [
         {0: "0 – no pain", PAIN_SCALE_MAX: f"{PAIN_SCALE_MAX} – worst imaginable"}.get(n, str(n)),
     )
     for n in range(PAIN_SCALE_MAX + 1)
-]
-WEEKDAYS = [
-    ("mon", "Monday"),
-    ("tue", "Tuesday"),
-    ("wed", "Wednesday"),
-    ("thu", "Thursday"),
-    ("fri", "Friday"),
-]
-TIMES_OF_DAY = [
-    ("morning", "Morning (8–12)"),
-    ("afternoon", "Afternoon (12–5)"),
-    ("evening", "Early evening (5–7)"),
 ]
 PHONE_ERROR = "Enter a phone number we can call, such as (201) 555-0123 or +44 20 7946 0958."
 

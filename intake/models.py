@@ -37,6 +37,19 @@ HEIGHT_CM_RANGE = (Decimal("50"), Decimal("250"))
 WEIGHT_KG_RANGE = (Decimal("20"), Decimal("350"))
 PAIN_SCALE_MAX = 10
 STEP_COUNT = 8
+# When a patient can come in (step 7); the front desk books by these.
+WEEKDAYS = [
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+]
+TIMES_OF_DAY = [
+    ("morning", "Morning (8–12)"),
+    ("afternoon", "Afternoon (12–5)"),
+    ("evening", "Early evening (5–7)"),
+]
 # Step 1's fields: the form edits them, the service saves them, a new intake copies them.
 ABOUT_YOU_FIELDS = (
     "legal_name",
@@ -316,6 +329,16 @@ class Intake(models.Model):
             return None
         born = self.date_of_birth
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def preferred_days_display(self) -> str:
+        labels = dict(WEEKDAYS)
+        return ", ".join(labels.get(day, day) for day in self.preferred_days)
+
+    @property
+    def preferred_times_display(self) -> str:
+        labels = dict(TIMES_OF_DAY)
+        return ", ".join(labels.get(time, time).lower() for time in self.preferred_times)
 
     @property
     def next_step(self) -> int:

@@ -268,7 +268,7 @@ def _detail_page(
             if answering and r.pk == answering.pk
             else InformationAnswerForm(prefix=str(r.public_id)),
         )
-        for r in intake.case.information_requests.all()
+        for r in intake.case.information_requests.select_related("asked_by__physician_profile")
     ]
     return render(
         request,

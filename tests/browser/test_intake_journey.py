@@ -195,11 +195,13 @@ def test_new_patient_completes_the_intake_on_a_phone(
         treatment.get_by_role("group", name="Have you tried it?").get_by_label("No").check()
     save_and_continue(page)
 
-    # Step 5: "No" to every screening question, and the medicines.
+    # Step 5: "No" to every screening and red-flag question, and the medicines.
     on_step(page, 5, "Health history", axe_violations)
     questions = page.get_by_role("group", name="Health questions").get_by_role("group")
     assert questions.count() >= 10
-    for question in questions.all():
+    symptoms = page.get_by_role("group", name="Symptoms that need prompt care")
+    assert symptoms.get_by_role("group").count() >= 4
+    for question in [*questions.all(), *symptoms.get_by_role("group").all()]:
         question.get_by_label("No", exact=True).check()
     page.get_by_label("Medicines you take now").fill("Paracetamol 500 mg when needed")
     page.get_by_label("Allergies (optional)").fill("Penicillin")

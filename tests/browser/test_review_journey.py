@@ -141,7 +141,8 @@ def test_physician_asks_patient_answers_and_front_desk_gets_the_consultation(
     phone.get_by_role("link", name=reference).click()
     expect(phone).to_have_url(f"{live_server.url}/intake/{intake.public_id}/")
     expect(phone.get_by_text("Status: More information needed")).to_be_visible()
-    asked = phone.get_by_role("region", name=re.compile(r"^Question from your physician"))
+    doctor_name = physician.physician_profile.display_name
+    asked = phone.get_by_role("region", name=re.compile(rf"^Question from {doctor_name}"))
     expect(asked).to_contain_text(QUESTION)
     inspect(phone, "patient-question", axe_violations, problems, widths=(PHONE,))
     asked.get_by_label("Your answer").fill(ANSWER)

@@ -31,9 +31,11 @@ from pypdf import PdfWriter
 from clinic.errors import ClinicError
 from clinic.models import User
 from intake import services
-from intake.forms import TIMES_OF_DAY, WEEKDAYS, ConsentForm
+from intake.forms import ConsentForm
 from intake.models import (
     PAIN_SCALE_MAX,
+    TIMES_OF_DAY,
+    WEEKDAYS,
     Case,
     Complaint,
     ImagingStudy,
