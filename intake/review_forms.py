@@ -18,7 +18,8 @@ CELLS_PER_KG_MINIMUM = 2_000_000
 
 # Sorting is a whitelist: a name in the URL picks one of these orderings, nothing else.
 QUEUE_ORDERINGS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "priority": ("Priority, then longest waiting", ("priority", "waiting_since", "pk")),
+    # Priority, then the longest waiting first.
+    "priority": ("Priority", ("priority", "waiting_since", "pk")),
     "waiting": ("Longest waiting", ("waiting_since", "pk")),
     "newest": ("Newest first", ("-created_at", "-pk")),
     "reference": ("Reference", ("reference",)),
@@ -191,8 +192,12 @@ class CandidateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, weight_kg: Decimal | None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, weight_kg: Decimal | None, hard_stops: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if not hard_stops:
+            del self.fields["override_reason"]
         field = self.fields["options"]
         assert isinstance(field, OptionChoiceField)  # noqa: S101
         field.queryset = TreatmentOption.objects.offered()

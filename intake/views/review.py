@@ -30,6 +30,7 @@ from intake.review_forms import (
     ReassignForm,
 )
 from intake.selectors import case_review, intake_summary
+from treatments.models import Contraindication
 
 TABS = {"mine": "My cases", "pool": "Unassigned pool"}
 
@@ -93,11 +94,17 @@ def _forms(case: Case, me: User, bound: dict[str, forms.Form] | None = None) -> 
     made: dict[str, Any] = {
         "reassign_form": ReassignForm(current=me),
         "question_form": QuestionForm(),
-        "candidate_form": CandidateForm(weight_kg=case.intake.weight_kg),
+        "candidate_form": CandidateForm(
+            weight_kg=case.intake.weight_kg, hard_stops=_has_hard_stop(case)
+        ),
         "imaging_form": ImagingRequestForm(initial={"region": case.body_region_id}),
         "decline_form": NotCandidateForm(),
     }
     return made | (bound or {})
+
+
+def _has_hard_stop(case: Case) -> bool:
+    return case.flags.filter(severity=Contraindication.Severity.HARD_STOP).exists()
 
 
 def _case_page(
@@ -272,7 +279,9 @@ def case_candidate(request: HttpRequest, public_id: UUID) -> HttpResponse:
         request,
         public_id,
         name="candidate",
-        form=CandidateForm(request.POST, weight_kg=case.intake.weight_kg),
+        form=CandidateForm(
+            request.POST, weight_kg=case.intake.weight_kg, hard_stops=_has_hard_stop(case)
+        ),
         service=lambda case, me, data: cases.case_mark_candidate(
             case=case,
             physician=me,
@@ -283,7 +292,7 @@ def case_candidate(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 urgency=data["urgency"],
                 message_to_patient=data["message_to_patient"],
                 internal_note=data["internal_note"],
-                override_reason=data["override_reason"],
+                override_reason=data.get("override_reason", ""),
             ),
         ),
         done="Case {reference} is on the front desk's list to book a consultation.",

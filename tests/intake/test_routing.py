@@ -231,3 +231,14 @@ def test_business_days_keep_the_local_time(settings, start, days, due):
         result = business_days_after(start, days)
     # Compared in UTC: aware datetimes sharing one tzinfo compare by wall clock only.
     assert result.astimezone(UTC) == due.astimezone(UTC)
+
+
+def test_the_beat_schedule_names_the_escalation_task(physician):
+    from clinic.celery import app
+    from intake.tasks import escalate_overdue_cases
+
+    entry = app.conf.beat_schedule["escalate-overdue-cases"]
+    assert entry["task"] == escalate_overdue_cases.name
+    case = submitted_case(new_patient())
+    Case.objects.filter(pk=case.pk).update(review_due_at=timezone.now() - timedelta(minutes=1))
+    assert escalate_overdue_cases.delay().get() == 1
