@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from clinic.models import OutboundEmail, PhysicianProfile, User
+from clinic.models import OutboundEmail, PhysicianProfile, TimeOff, User, WorkingHours
 
 
 @admin.register(User)
@@ -29,8 +29,19 @@ class UserAdmin(DjangoUserAdmin):
     filter_horizontal = ["groups"]
 
 
+class WorkingHoursInline(admin.TabularInline[WorkingHours, PhysicianProfile]):
+    model = WorkingHours
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline[TimeOff, PhysicianProfile]):
+    model = TimeOff
+    extra = 0
+
+
 @admin.register(PhysicianProfile)
 class PhysicianProfileAdmin(admin.ModelAdmin[PhysicianProfile]):
+    inlines = [WorkingHoursInline, TimeOffInline]
     list_display = ["display_name", "credential", "accepting_new_cases", "max_open_cases"]
     list_filter = ["accepting_new_cases", "credential", "body_regions"]
     search_fields = ["display_name", "user__email", "npi_number"]

@@ -113,6 +113,8 @@ class OutboundEmail(models.Model):
     to = models.EmailField(max_length=254)
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)
+    # An iCalendar attachment (a consultation's invitation or cancellation).
+    calendar = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -131,3 +133,60 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class WorkingHours(models.Model):
+    """A weekly window in which a physician sees patients, in the clinic's time zone
+    (``TIME_ZONE``): e.g. Tuesdays 09:00 to 13:00 at the main clinic."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    physician = models.ForeignKey(
+        PhysicianProfile, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField()
+    ends = models.TimeField()
+    location = models.CharField(max_length=120, default="Main clinic")
+
+    class Meta:
+        verbose_name_plural = "working hours"
+        ordering = ["physician", "weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(starts__lt=models.F("ends")), name="working_hours_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """A physician is away: a holiday (whole days) or a single block (a meeting)."""
+
+    physician = models.ForeignKey(
+        PhysicianProfile, on_delete=models.CASCADE, related_name="time_off"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        verbose_name_plural = "time off"
+        ordering = ["physician", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(starts_at__lt=models.F("ends_at")), name="time_off_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.physician}: {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"

@@ -5,7 +5,7 @@ import smtplib
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -123,7 +123,12 @@ def physician_profile_set(
 
 
 def email_queue(
-    *, to: str, subject: str, template: str, context: dict[str, object]
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, object],
+    calendar: str = "",
 ) -> OutboundEmail:
     """Writes an e-mail to the outbox in the caller's transaction and hands its id
     to the Celery worker once that transaction commits (never before, so a rolled
@@ -132,7 +137,7 @@ def email_queue(
 
     body = render_to_string(template, {"CLINIC_NAME": settings.CLINIC_NAME, **context})
     with transaction.atomic():
-        email = OutboundEmail.objects.create(to=to, subject=subject, body=body)
+        email = OutboundEmail.objects.create(to=to, subject=subject, body=body, calendar=calendar)
         email_id = email.pk
         transaction.on_commit(lambda: send_email.delay(email_id))
     return email
@@ -148,16 +153,22 @@ def email_deliver(*, email_id: int) -> bool:
             return False
         email.attempts += 1
         try:
-            send_mail(email.subject, email.body, None, [email.to])
+            message = EmailMessage(email.subject, email.body, None, [email.to])
+            if email.calendar:
+                method = "CANCEL" if "METHOD:CANCEL" in email.calendar else "REQUEST"
+                message.attach(
+                    "consultation.ics", email.calendar, f"text/calendar; method={method}"
+                )
+            message.send()
         except TRANSIENT_EMAIL_ERRORS as error:
             failure = error
             email.last_error = type(error).__name__
             email.save(update_fields=["attempts", "last_error"])
         else:
             email.sent_at = timezone.now()
-            email.body = ""
+            email.body = email.calendar = ""
             email.last_error = ""
-            email.save(update_fields=["attempts", "sent_at", "body", "last_error"])
+            email.save(update_fields=["attempts", "sent_at", "body", "calendar", "last_error"])
             return True
     logger.warning("E-mail %s not sent (attempt %s): %s", email_id, email.attempts, failure)
     raise failure

@@ -153,6 +153,16 @@ PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 REVIEW_TARGET_BUSINESS_DAYS = env_int("REVIEW_TARGET_BUSINESS_DAYS", default=2, minimum=1)
 REVIEW_QUEUE_PAGE_SIZE = env_int("REVIEW_QUEUE_PAGE_SIZE", default=25, minimum=5)
 
+# Consultations: how many days of free slots the front desk sees, the reminders
+# (hours before; each sent once per consultation and time), the age after which an
+# unsubmitted draft is listed for a reminder, and where text messages go.
+BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", default=14, minimum=1)
+REMINDER_HOURS = [
+    int(hours) for hours in env_list("REMINDER_HOURS", default=["24", "2"]) if hours.strip()
+]
+INCOMPLETE_INTAKE_DAYS = env_int("INCOMPLETE_INTAKE_DAYS", default=3, minimum=1)
+SMS_BACKEND = env_str("SMS_BACKEND", default="intake.notifications.ConsoleSmsBackend")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -193,6 +203,10 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-cases": {
         "task": "intake.tasks.escalate_overdue_cases",
         "schedule": 15 * 60,
+    },
+    "consultation-reminders": {
+        "task": "intake.tasks.send_consultation_reminders",
+        "schedule": 5 * 60,
     },
 }
 

@@ -708,6 +708,12 @@ class CaseEvent(models.Model):
         INFO_PROVIDED = "info_provided", "Patient answered a request"
         CANDIDATE = "candidate", "Candidate: consultation requested"
         NOT_CANDIDATE = "not_candidate", "Not a candidate"
+        BOOKED = "booked", "Consultation booked"
+        RESCHEDULED = "rescheduled", "Consultation moved"
+        CANCELLED = "cancelled", "Consultation cancelled"
+        CHECKED_IN = "checked_in", "Checked in"
+        COMPLETED = "completed", "Consultation completed"
+        NO_SHOW = "no_show", "Did not attend"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -852,3 +858,110 @@ class ReviewDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case}: {self.get_outcome_display()}"
+
+
+class ConsultationType(models.Model):
+    """What the front desk books, and for how long."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=80, unique=True)
+    duration_minutes = models.PositiveSmallIntegerField()
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["duration_minutes", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5, duration_minutes__lte=480),
+                name="consultation_type_duration_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.duration_minutes} min)"
+
+
+class ConsultationQuerySet(models.QuerySet["Consultation"]):
+    def active(self) -> "ConsultationQuerySet":
+        """Consultations that hold their time: everything but cancelled ones."""
+        return self.exclude(state=Consultation.State.CANCELLED)
+
+
+class Consultation(models.Model):
+    """A booked consultation. Stored in UTC. On PostgreSQL an exclusion constraint
+    (migration 0005) makes two active consultations of one physician overlap
+    impossible, whatever code writes them; back-to-back ones are allowed."""
+
+    class State(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CHECKED_IN = "checked_in", "Checked in"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations"
+    )
+    physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="physician_consultations"
+    )
+    consultation_type = models.ForeignKey(
+        ConsultationType, on_delete=models.PROTECT, related_name="+"
+    )
+    mode = models.CharField(max_length=20, choices=ReviewDecision.ConsultationMode.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    location = models.CharField(max_length=120, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.BOOKED)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    # Bumped on every change the patient's calendar must follow (iCalendar SEQUENCE).
+    sequence = models.PositiveIntegerField(default=0)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConsultationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["physician", "starts_at"], name="consultation_calendar")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=models.F("ends_at")), name="consultation_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def uid(self) -> str:
+        """Stable across reschedules, so calendar apps update the event in place."""
+        return f"consultation-{self.public_id}@clinic-intake"
+
+
+class ConsultationReminder(models.Model):
+    """One reminder sent for one consultation at one time: the unique constraint is
+    what makes a reminder go out once, however often (or concurrently) the periodic
+    task runs; a moved consultation has a new ``starts_at`` and so new reminders."""
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="reminders"
+    )
+    hours_before = models.PositiveSmallIntegerField()
+    starts_at = models.DateTimeField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "hours_before", "starts_at"], name="one_reminder_per_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultation}: {self.hours_before} h"

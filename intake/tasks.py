@@ -13,3 +13,11 @@ def route_case(case_id: int) -> None:
 def escalate_overdue_cases() -> int:
     """Periodic (Celery beat): raises cases waiting past the review target."""
     return cases_escalate_overdue()
+
+
+@shared_task
+def send_consultation_reminders() -> int:
+    """Periodic (Celery beat): each consultation's reminders, each sent once."""
+    from intake.scheduling import reminders_send
+
+    return reminders_send()

@@ -92,6 +92,7 @@ DATA_MIGRATIONS = [
     ("clinic.migrations.0002_roles", "create_roles"),
     ("intake.migrations.0002_seed_instruments_and_consent", "seed"),
     ("treatments.migrations.0004_seed_red_flags", "seed"),
+    ("intake.migrations.0005_no_double_booking_and_types", "seed"),
 ]
 
 

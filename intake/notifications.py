@@ -1,0 +1,95 @@
+"""Telling the patient about their consultation: e-mail with an .ics invitation
+(iCalendar; one stable UID per consultation so calendar apps update the event rather
+than add a second one; METHOD:CANCEL on cancellation) and, where configured, SMS.
+
+Neither carries clinical details: the time, the place, the physician's name and a link
+to log in."""
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from clinic.services import email_queue
+from intake.models import Consultation
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    "booked": "Your consultation is booked",
+    "rescheduled": "Your consultation has moved",
+    "cancelled": "Your consultation is cancelled",
+    "reminder": "Reminder: your consultation",
+}
+
+
+def consultation_calendar(consultation: Consultation, *, cancelled: bool = False) -> str:
+    """The consultation as an iCalendar document (REQUEST, or CANCEL)."""
+    physician = consultation.physician
+    name = getattr(getattr(physician, "physician_profile", None), "display_name", "")
+    calendar = Calendar()
+    calendar.add("prodid", "-//Clinic Intake//Consultations//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    event = Event()
+    event.add("uid", consultation.uid)
+    event.add("sequence", consultation.sequence)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", consultation.starts_at)
+    event.add("dtend", consultation.ends_at)
+    event.add("summary", f"Consultation at {settings.CLINIC_NAME}")
+    event.add("location", vText(consultation.location))
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("description", f"With {name}. Details: {_link(consultation)}")
+    organizer = vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL.split('<')[-1].rstrip('>')}")
+    organizer.params["cn"] = vText(settings.CLINIC_NAME)
+    event.add("organizer", organizer)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()
+
+
+def _link(consultation: Consultation) -> str:
+    return settings.SITE_URL + reverse("intake:home")
+
+
+def consultation_notify(consultation: Consultation, what: str) -> None:
+    """E-mails (with the invitation) and texts the patient, on commit."""
+    patient = consultation.patient
+    local: datetime = timezone.localtime(consultation.starts_at)
+    email_queue(
+        to=patient.email,
+        subject=f"{SUBJECTS[what]}: {local:%a %d %b, %H:%M}",
+        template="emails/consultation.txt",
+        context={
+            "what": what,
+            "name": patient.full_name,
+            "consultation": consultation,
+            "local": local,
+            "physician": consultation.physician.physician_profile.display_name,
+            "link": _link(consultation),
+        },
+        calendar=consultation_calendar(consultation, cancelled=what == "cancelled"),
+    )
+    phone = getattr(consultation.case.intake, "phone", None)
+    if phone:
+        sms_send(
+            to=str(phone),
+            text=f"{settings.CLINIC_NAME}: {SUBJECTS[what].lower()}, {local:%a %d %b %H:%M}.",
+        )
+
+
+class ConsoleSmsBackend:
+    """The default: writes the message to the log instead of sending it."""
+
+    def send(self, *, to: str, text: str) -> None:
+        logger.info("SMS to %s: %s", to[:-4] + "****", text)
+
+
+def sms_send(*, to: str, text: str) -> None:
+    """Texts go through ``SMS_BACKEND`` (a class with ``send(to=, text=)``)."""
+    backend = import_string(settings.SMS_BACKEND)()
+    backend.send(to=to, text=text)

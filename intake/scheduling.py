@@ -1,0 +1,402 @@
+"""Consultations: free slots, booking, and the changes a booking goes through.
+
+Times are computed in the clinic's time zone (``TIME_ZONE``) from each physician's
+weekly working hours, so a 09:00 window is 09:00 on the wall clock on both sides of a
+daylight-saving change, and stored in UTC.
+
+Booking follows lock, re-check, write: the physician's profile row is locked (so two
+bookings for one physician queue up), the slot is checked again against working
+hours, time off and active consultations, then written. On PostgreSQL the exclusion
+constraint (migration 0005) is the final guard; its violation becomes "That time was
+just taken".
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.errors import ClinicError
+from clinic.models import PhysicianProfile, TimeOff, User, WorkingHours
+from clinic.roles import Role, role_of
+from intake.models import Case, CaseEvent, Consultation, ConsultationType, ReviewDecision
+
+# Slots start on this grid (minutes past the window's start).
+SLOT_STEP_MINUTES = 15
+# Decision consultation types and the bookable type each one means.
+DECISION_TYPES = {
+    ReviewDecision.ConsultationType.NEW: "new-consultation",
+    ReviewDecision.ConsultationType.PROCEDURE: "injection-procedure",
+}
+
+
+class SlotTaken(ClinicError):
+    """Someone booked the time first."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+
+    @property
+    def local_start(self) -> datetime:
+        return timezone.localtime(self.starts_at)
+
+
+def _zone() -> ZoneInfo:
+    zone = timezone.get_current_timezone()
+    assert isinstance(zone, ZoneInfo)  # noqa: S101 (USE_TZ with a named zone)
+    return zone
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """A wall-clock time on a day; a time skipped by a spring change moves forward."""
+    moment = datetime.combine(day, at, tzinfo=zone)
+    round_trip = moment.astimezone(ZoneInfo("UTC")).astimezone(zone)
+    return round_trip if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None) else moment
+
+
+def _busy(
+    physician: PhysicianProfile, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Time off and active consultations of the physician that touch [start, end)."""
+    blocks = list(
+        TimeOff.objects.filter(
+            physician=physician, starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    blocks += list(
+        Consultation.objects.active()
+        .filter(physician_id=physician.user_id, starts_at__lt=end, ends_at__gt=start)
+        .values_list("starts_at", "ends_at")
+    )
+    return blocks
+
+
+def free_slots(
+    *,
+    physician: PhysicianProfile,
+    consultation_type: ConsultationType,
+    start_day: date,
+    days: int = 14,
+    now: datetime | None = None,
+) -> list[Slot]:
+    """Every start time on the slot grid where the consultation fits inside one of
+    the physician's working windows, clear of time off and other consultations, and
+    not in the past. Three queries whatever the range."""
+    now = now or timezone.now()
+    zone = _zone()
+    length = timedelta(minutes=consultation_type.duration_minutes)
+    step = timedelta(minutes=SLOT_STEP_MINUTES)
+    windows: dict[int, list[WorkingHours]] = {}
+    for window in WorkingHours.objects.filter(physician=physician):
+        windows.setdefault(window.weekday, []).append(window)
+    range_start = _local(start_day, time.min, zone)
+    range_end = _local(start_day + timedelta(days=days), time.min, zone)
+    busy = _busy(physician, range_start, range_end)
+    slots: list[Slot] = []
+    for offset in range(days):
+        day = start_day + timedelta(days=offset)
+        for window in sorted(windows.get(day.weekday(), []), key=lambda w: w.starts):
+            opens, closes = _local(day, window.starts, zone), _local(day, window.ends, zone)
+            start = opens
+            while start + length <= closes:
+                end = start + length
+                if start >= now and not any(
+                    b_start < end and start < b_end for b_start, b_end in busy
+                ):
+                    slots.append(Slot(start, end, window.location))
+                start += step
+    return slots
+
+
+def preferred_first(slots: Iterable[Slot], *, days: list[str], times: list[str]) -> list[Slot]:
+    """The patient's preferred weekdays and times of day first, each group in time order."""
+    weekday_codes = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+    def part_of_day(moment: datetime) -> str:
+        if moment.hour < 12:
+            return "morning"
+        return "afternoon" if moment.hour < 17 else "evening"
+
+    def preferred(slot: Slot) -> bool:
+        local = slot.local_start
+        day_ok = not days or weekday_codes[local.weekday()] in days
+        time_ok = not times or part_of_day(local) in times
+        return day_ok and time_ok
+
+    ordered = sorted(slots, key=lambda s: s.starts_at)
+    return [s for s in ordered if preferred(s)] + [s for s in ordered if not preferred(s)]
+
+
+def _window_for(
+    physician: PhysicianProfile, starts_at: datetime, ends_at: datetime
+) -> WorkingHours | None:
+    local_start, local_end = timezone.localtime(starts_at), timezone.localtime(ends_at)
+    if local_start.date() != local_end.date() and local_end.time() != time.min:
+        return None
+    for window in WorkingHours.objects.filter(physician=physician, weekday=local_start.weekday()):
+        if window.starts <= local_start.time() and (local_end.time() <= window.ends):
+            return window
+    return None
+
+
+def _check_slot(
+    physician: PhysicianProfile,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    ignore: Consultation | None = None,
+) -> WorkingHours:
+    if not physician.user.is_active:
+        raise ClinicError(f"{physician.display_name} is not taking appointments.")
+    if starts_at < timezone.now():
+        raise ClinicError("That time is in the past; choose a later one.")
+    window = _window_for(physician, starts_at, ends_at)
+    if window is None:
+        raise ClinicError(f"That time is outside {physician.display_name}'s working hours.")
+    if TimeOff.objects.filter(
+        physician=physician, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists():
+        raise ClinicError(f"{physician.display_name} is away at that time.")
+    clashes = Consultation.objects.active().filter(
+        physician_id=physician.user_id, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
+    if ignore is not None:
+        clashes = clashes.exclude(pk=ignore.pk)
+    if clashes.exists():
+        raise SlotTaken("That time was just taken; please pick another.")
+    return window
+
+
+def _front_desk(user: User) -> None:
+    if role_of(user) not in {Role.FRONT_DESK, Role.CLINIC_ADMIN}:
+        raise ClinicError("Only the front desk books consultations.")
+
+
+def _event(
+    case: Case, *, kind: CaseEvent.Kind, actor: User, note: str, to: str | None = None
+) -> None:
+    from_state = case.state
+    if to is not None and to != case.state:
+        case.state = to
+        case.save(update_fields=["state", "updated_at"])
+    CaseEvent.objects.create(
+        case=case, kind=kind, actor=actor, from_state=from_state, to_state=case.state, note=note
+    )
+
+
+def _when(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%a %d %b %Y %H:%M}"
+
+
+def consultation_book(
+    *,
+    case: Case,
+    starts_at: datetime,
+    booked_by: User,
+    consultation_type: ConsultationType | None = None,
+) -> Consultation:
+    """Books the consultation the physician asked for on ``case`` at ``starts_at``
+    with that physician. Raises ``SlotTaken`` when someone booked it first."""
+    from intake.notifications import consultation_notify
+
+    _front_desk(booked_by)
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.state != Case.State.CONSULT_REQUESTED:
+            raise ClinicError(
+                f"Case {locked.reference} is not waiting for a booking "
+                f"(it is {locked.get_state_display().lower()})."
+            )
+        decision = (
+            locked.decisions.filter(outcome=ReviewDecision.Outcome.CANDIDATE)
+            .order_by("-decided_at")
+            .first()
+        )
+        if decision is None or locked.assigned_to_id is None:
+            raise ClinicError(f"Case {locked.reference} has no physician's request to book.")
+        kind = consultation_type or ConsultationType.objects.get(
+            slug=DECISION_TYPES[ReviewDecision.ConsultationType(decision.consultation_type)]
+        )
+        physician = (
+            PhysicianProfile.objects.select_for_update()
+            .select_related("user")
+            .get(user_id=locked.assigned_to_id)
+        )
+        ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
+        window = _check_slot(physician, starts_at, ends_at)
+        try:
+            with transaction.atomic():
+                consultation = Consultation.objects.create(
+                    case=locked,
+                    patient_id=locked.patient_id,
+                    physician_id=physician.user_id,
+                    consultation_type=kind,
+                    mode=decision.consultation_mode,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    location=window.location
+                    if decision.consultation_mode == "in_person"
+                    else "Video call",
+                    booked_by=booked_by,
+                )
+        except IntegrityError as error:
+            raise SlotTaken("That time was just taken; please pick another.") from error
+        _event(
+            locked,
+            kind=CaseEvent.Kind.BOOKED,
+            actor=booked_by,
+            note=f"{kind.name} with {physician.display_name}, {_when(starts_at)}.",
+            to=Case.State.BOOKED,
+        )
+        consultation_notify(consultation, "booked")
+    case.state = locked.state
+    return consultation
+
+
+def consultation_reschedule(
+    *, consultation: Consultation, starts_at: datetime, by: User
+) -> Consultation:
+    """Moves a booked consultation to a new time (same physician and length)."""
+    from intake.notifications import consultation_notify
+
+    _front_desk(by)
+    with transaction.atomic():
+        locked = (
+            Consultation.objects.select_for_update()
+            .select_related("case", "consultation_type")
+            .get(pk=consultation.pk)
+        )
+        if locked.state != Consultation.State.BOOKED:
+            raise ClinicError(
+                f"Only a booked consultation can be moved; this one is {locked.get_state_display().lower()}."
+            )
+        physician = (
+            PhysicianProfile.objects.select_for_update()
+            .select_related("user")
+            .get(user_id=locked.physician_id)
+        )
+        ends_at = starts_at + (locked.ends_at - locked.starts_at)
+        _check_slot(physician, starts_at, ends_at, ignore=locked)
+        before = locked.starts_at
+        locked.starts_at, locked.ends_at = starts_at, ends_at
+        locked.sequence += 1
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["starts_at", "ends_at", "sequence", "updated_at"])
+        except IntegrityError as error:
+            raise SlotTaken("That time was just taken; please pick another.") from error
+        _event(
+            locked.case,
+            kind=CaseEvent.Kind.RESCHEDULED,
+            actor=by,
+            note=f"Moved from {_when(before)} to {_when(starts_at)}.",
+        )
+        consultation_notify(locked, "rescheduled")
+    return locked
+
+
+# State changes after booking, with the states each may come from.
+CONSULTATION_MOVES: dict[str, tuple[frozenset[str], str, CaseEvent.Kind]] = {
+    "cancel": (
+        frozenset({Consultation.State.BOOKED}),
+        Consultation.State.CANCELLED,
+        CaseEvent.Kind.CANCELLED,
+    ),
+    "check_in": (
+        frozenset({Consultation.State.BOOKED}),
+        Consultation.State.CHECKED_IN,
+        CaseEvent.Kind.CHECKED_IN,
+    ),
+    "complete": (
+        frozenset({Consultation.State.CHECKED_IN}),
+        Consultation.State.COMPLETED,
+        CaseEvent.Kind.COMPLETED,
+    ),
+    "no_show": (
+        frozenset({Consultation.State.BOOKED}),
+        Consultation.State.NO_SHOW,
+        CaseEvent.Kind.NO_SHOW,
+    ),
+}
+
+
+def consultation_move(
+    *, consultation: Consultation, action: str, by: User, reason: str = ""
+) -> Consultation:
+    """Cancel (with a reason; the case goes back on the 'to schedule' list), check in,
+    complete, or record a no-show."""
+    from intake.notifications import consultation_notify
+
+    _front_desk(by)
+    sources, target, kind = CONSULTATION_MOVES[action]
+    reason = reason.strip()
+    if action == "cancel" and not reason:
+        raise ClinicError("Give the reason for cancelling.")
+    with transaction.atomic():
+        locked = (
+            Consultation.objects.select_for_update().select_related("case").get(pk=consultation.pk)
+        )
+        if locked.state not in sources:
+            raise ClinicError(
+                f"This consultation is {locked.get_state_display().lower()}; "
+                "that change is not possible."
+            )
+        locked.state = target
+        if action == "cancel":
+            locked.cancel_reason = reason
+            locked.sequence += 1
+        locked.save(update_fields=["state", "cancel_reason", "sequence", "updated_at"])
+        case = Case.objects.select_for_update().get(pk=locked.case_id)
+        _event(
+            case,
+            kind=kind,
+            actor=by,
+            note=reason or f"{_when(locked.starts_at)}.",
+            to=Case.State.CONSULT_REQUESTED if action == "cancel" else None,
+        )
+        if action == "cancel":
+            consultation_notify(locked, "cancelled")
+    return locked
+
+
+def reminders_send(*, now: datetime | None = None) -> int:
+    """Sends each due reminder once (see ``ConsultationReminder``). A reminder is due
+    from ``hours`` before the start until the next, shorter reminder is due, so a
+    consultation booked at short notice gets only the reminder that fits."""
+    from django.conf import settings
+
+    from intake.models import ConsultationReminder
+    from intake.notifications import consultation_notify
+
+    now = now or timezone.now()
+    hours = sorted(set(settings.REMINDER_HOURS), reverse=True)
+    sent = 0
+    for index, before in enumerate(hours):
+        shorter = hours[index + 1] if index + 1 < len(hours) else 0
+        due = Consultation.objects.filter(
+            state=Consultation.State.BOOKED,
+            starts_at__gt=now + timedelta(hours=shorter),
+            starts_at__lte=now + timedelta(hours=before),
+        ).select_related(
+            "patient", "physician__physician_profile", "case__intake", "consultation_type"
+        )
+        for consultation in due:
+            try:
+                with transaction.atomic():
+                    ConsultationReminder.objects.create(
+                        consultation=consultation,
+                        hours_before=before,
+                        starts_at=consultation.starts_at,
+                    )
+                    consultation_notify(consultation, "reminder")
+            except IntegrityError:
+                continue  # sent already, by an earlier or a parallel run
+            sent += 1
+    return sent
