@@ -275,7 +275,8 @@ def consultation_reschedule(
         )
         if locked.state != Consultation.State.BOOKED:
             raise ClinicError(
-                f"Only a booked consultation can be moved; this one is {locked.get_state_display().lower()}."
+                "Only a booked consultation can be moved; "
+                f"this one is {locked.get_state_display().lower()}."
             )
         physician = (
             PhysicianProfile.objects.select_for_update()

@@ -57,7 +57,7 @@ def test_a_transient_failure_is_recorded_and_raised_for_retry(db, monkeypatch):
     def refuse(*args, **kwargs):
         raise smtplib.SMTPServerDisconnected("gone")
 
-    monkeypatch.setattr("clinic.services.send_mail", refuse)
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
     with pytest.raises(smtplib.SMTPServerDisconnected):
         email_deliver(email_id=email.pk)
     email.refresh_from_db()
