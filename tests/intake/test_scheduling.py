@@ -1,0 +1,372 @@
+"""Consultations (issue 5): free slots across time off, bookings and daylight-saving
+changes; booking and its changes; the exclusion constraint; two front-desk users on
+one slot; reminders sent once; the .ics invitation."""
+
+import threading
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from icalendar import Calendar
+
+from clinic.errors import ClinicError
+from clinic.models import OutboundEmail, TimeOff, WorkingHours
+from clinic.roles import Role
+from intake import cases
+from intake.models import Case, CaseEvent, Consultation, ConsultationType, ReviewDecision
+from intake.notifications import consultation_calendar
+from intake.scheduling import (
+    SlotTaken,
+    consultation_book,
+    consultation_move,
+    consultation_reschedule,
+    free_slots,
+    reminders_send,
+)
+from tests.conftest import require, uses_postgresql
+from tests.factories import UserFactory, submitted_case
+from treatments.models import TreatmentOption
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.fixture(autouse=True)
+def _clinic_in_new_york(settings):
+    settings.TIME_ZONE = "America/New_York"
+    with timezone.override(NEW_YORK):
+        yield
+
+
+def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=NEW_YORK)
+
+
+def weekdays_nine_to_five(profile, location="Main clinic"):
+    for weekday in range(5):
+        WorkingHours.objects.create(
+            physician=profile, weekday=weekday, starts=time(9), ends=time(17), location=location
+        )
+
+
+def case_to_book(physician, patient=None, mode="in_person"):
+    case = submitted_case(patient or UserFactory.create(role=Role.PATIENT))
+    cases.case_mark_candidate(
+        case=case,
+        physician=physician,
+        decision=cases.CandidateDecision(
+            options=list(TreatmentOption.objects.filter(slug="prp")),
+            consultation_type=ReviewDecision.ConsultationType.NEW,
+            consultation_mode=mode,
+            urgency=ReviewDecision.Urgency.ROUTINE,
+        ),
+    )
+    case.refresh_from_db()
+    return case
+
+
+def new_consultation():
+    return ConsultationType.objects.get(slug="new-consultation")
+
+
+# --- Free slots --------------------------------------------------------------------------
+
+
+def test_slots_fill_the_working_window_on_a_grid(physician):
+    profile = physician.physician_profile
+    WorkingHours.objects.create(physician=profile, weekday=0, starts=time(9), ends=time(11))
+    slots = free_slots(
+        physician=profile,
+        consultation_type=new_consultation(),
+        start_day=date(2027, 1, 4),  # a Monday
+        days=7,
+        now=at(2027, 1, 1, 0),
+    )
+    starts = [timezone.localtime(s.starts_at).strftime("%a %H:%M") for s in slots]
+    # 45 minutes in 09:00-11:00 on a 15-minute grid; nothing on the other days.
+    assert starts == ["Mon 09:00", "Mon 09:15", "Mon 09:30", "Mon 09:45", "Mon 10:00", "Mon 10:15"]
+
+
+def test_time_off_bookings_and_the_past_are_not_free(physician, front_desk):
+    profile = physician.physician_profile
+    WorkingHours.objects.create(physician=profile, weekday=0, starts=time(9), ends=time(12))
+    TimeOff.objects.create(
+        physician=profile, starts_at=at(2027, 1, 4, 9), ends_at=at(2027, 1, 4, 10)
+    )
+    follow_up = ConsultationType.objects.get(slug="follow-up")  # 20 minutes
+    case = case_to_book(physician)
+    Consultation.objects.create(
+        case=case,
+        patient=case.patient,
+        physician=physician,
+        consultation_type=follow_up,
+        mode="in_person",
+        starts_at=at(2027, 1, 4, 11),
+        ends_at=at(2027, 1, 4, 11, 20),
+        booked_by=front_desk,
+    )
+    slots = free_slots(
+        physician=profile,
+        consultation_type=follow_up,
+        start_day=date(2027, 1, 4),
+        days=1,
+        now=at(2027, 1, 4, 10, 10),
+    )
+    starts = [timezone.localtime(s.starts_at).strftime("%H:%M") for s in slots]
+    # Before 10:10 is past or time off; 10:45 would run into the 11:00 booking, 11:15
+    # into its end at 11:20; 11:45 would end after noon.
+    assert starts == ["10:15", "10:30", "11:30"]
+    assert "11:00" not in starts and "10:45" not in starts
+
+
+@pytest.mark.parametrize(
+    ("monday", "utc_hours"),
+    [
+        # The Monday after the spring change (8 Mar 2026): 09:00 EDT is 13:00 UTC;
+        # the Friday before it, 09:00 EST was 14:00 UTC.
+        (date(2026, 3, 9), (14, 13)),
+        # The Monday after the autumn change (1 Nov 2026): 09:00 EST is 14:00 UTC.
+        (date(2026, 11, 2), (13, 14)),
+    ],
+)
+def test_slots_keep_the_wall_clock_across_daylight_saving(physician, monday, utc_hours):
+    profile = physician.physician_profile
+    weekdays_nine_to_five(profile)
+    friday = monday - timedelta(days=3)
+    slots = free_slots(
+        physician=profile,
+        consultation_type=new_consultation(),
+        start_day=friday,
+        days=4,
+        now=datetime.combine(friday, time(0), tzinfo=NEW_YORK) - timedelta(days=1),
+    )
+    first = {timezone.localtime(s.starts_at).date(): s for s in reversed(slots)}
+    assert timezone.localtime(first[friday].starts_at).time() == time(9)
+    assert timezone.localtime(first[monday].starts_at).time() == time(9)
+    assert (
+        first[friday].starts_at.astimezone(ZoneInfo("UTC")).hour,
+        first[monday].starts_at.astimezone(ZoneInfo("UTC")).hour,
+    ) == utc_hours
+    assert all(s.starts_at.utcoffset() is not None for s in slots)
+
+
+# --- Booking -------------------------------------------------------------------------------
+
+
+def test_booking_puts_the_consultation_in_the_calendar_and_tells_the_patient(
+    physician, front_desk, django_capture_on_commit_callbacks
+):
+    weekdays_nine_to_five(physician.physician_profile, location="Room 2")
+    case = case_to_book(physician)
+    start = at(2027, 1, 5, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        consultation = consultation_book(case=case, starts_at=start, booked_by=front_desk)
+    assert (consultation.physician, consultation.location) == (physician, "Room 2")
+    assert consultation.ends_at - consultation.starts_at == timedelta(minutes=45)
+    case.refresh_from_db()
+    assert case.state == Case.State.BOOKED
+    assert case.events.last().kind == CaseEvent.Kind.BOOKED
+    email = OutboundEmail.objects.filter(to=case.patient.email).latest("created_at")
+    assert email.subject.startswith("Your consultation is booked")
+    assert "PRP" not in email.subject
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        (at(2027, 1, 9, 10), "outside"),  # a Saturday
+        (at(2027, 1, 5, 16, 30), "outside"),  # 45 minutes do not fit before 17:00
+        (at(2020, 1, 6, 10), "past"),
+    ],
+)
+def test_a_slot_outside_hours_or_in_the_past_is_refused(physician, front_desk, start, message):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician)
+    with pytest.raises(ClinicError, match=message):
+        consultation_book(case=case, starts_at=start, booked_by=front_desk)
+    assert not Consultation.objects.exists()
+
+
+def test_time_off_and_an_inactive_physician_are_refused(physician, front_desk):
+    profile = physician.physician_profile
+    weekdays_nine_to_five(profile)
+    case = case_to_book(physician)
+    TimeOff.objects.create(
+        physician=profile, starts_at=at(2027, 1, 5, 0), ends_at=at(2027, 1, 6, 0)
+    )
+    with pytest.raises(ClinicError, match="away"):
+        consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+    physician.is_active = False
+    physician.save()
+    with pytest.raises(ClinicError, match="not taking appointments"):
+        consultation_book(case=case, starts_at=at(2027, 1, 6, 10), booked_by=front_desk)
+
+
+def test_only_the_front_desk_books(physician, patient):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician)
+    for person in (physician, patient):
+        with pytest.raises(ClinicError, match="Only the front desk"):
+            consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=person)
+
+
+def test_a_taken_slot_is_refused_and_back_to_back_is_fine(physician, front_desk):
+    weekdays_nine_to_five(physician.physician_profile)
+    first, second = case_to_book(physician), case_to_book(physician)
+    consultation_book(case=first, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+    with pytest.raises(SlotTaken, match="just taken"):
+        consultation_book(case=second, starts_at=at(2027, 1, 5, 10, 30), booked_by=front_desk)
+    consultation_book(case=second, starts_at=at(2027, 1, 5, 10, 45), booked_by=front_desk)
+
+
+def test_reschedule_cancel_and_attendance_are_events(physician, front_desk):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician)
+    consultation = consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+    moved = consultation_reschedule(
+        consultation=consultation, starts_at=at(2027, 1, 6, 14), by=front_desk
+    )
+    assert (moved.sequence, timezone.localtime(moved.starts_at).hour) == (1, 14)
+    with pytest.raises(ClinicError, match="reason"):
+        consultation_move(consultation=moved, action="cancel", by=front_desk)
+    consultation_move(consultation=moved, action="cancel", by=front_desk, reason="Patient ill")
+    case.refresh_from_db()
+    assert case.state == Case.State.CONSULT_REQUESTED  # back on the list to book
+    again = consultation_book(case=case, starts_at=at(2027, 1, 6, 14), booked_by=front_desk)
+    consultation_move(consultation=again, action="check_in", by=front_desk)
+    consultation_move(consultation=again, action="complete", by=front_desk)
+    with pytest.raises(ClinicError, match="not possible"):
+        consultation_move(consultation=again, action="no_show", by=front_desk)
+    kinds = list(case.events.values_list("kind", flat=True))
+    assert kinds[-6:] == ["booked", "rescheduled", "cancelled", "booked", "checked_in", "completed"]
+
+
+# --- The database's guard -----------------------------------------------------------------
+
+
+def test_the_exclusion_constraint_refuses_overlaps_whatever_writes_them(physician, front_desk):
+    require(uses_postgresql(), "the exclusion constraint is PostgreSQL's")
+    case = case_to_book(physician)
+    values = {
+        "case": case,
+        "patient": case.patient,
+        "physician": physician,
+        "consultation_type": new_consultation(),
+        "mode": "in_person",
+        "booked_by": front_desk,
+    }
+    Consultation.objects.create(**values, starts_at=at(2027, 1, 5, 10), ends_at=at(2027, 1, 5, 11))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Consultation.objects.create(
+            **values, starts_at=at(2027, 1, 5, 10, 30), ends_at=at(2027, 1, 5, 11, 30)
+        )
+    # Back to back, and over a cancelled one, are allowed.
+    Consultation.objects.create(**values, starts_at=at(2027, 1, 5, 11), ends_at=at(2027, 1, 5, 12))
+    Consultation.objects.filter(starts_at=at(2027, 1, 5, 10)).update(state="cancelled")
+    Consultation.objects.create(**values, starts_at=at(2027, 1, 5, 10), ends_at=at(2027, 1, 5, 11))
+
+
+def _race(work, n=2):
+    barrier = threading.Barrier(n)
+    results: list[object] = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except BaseException as error:
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_front_desk_users_on_one_slot_exactly_one_books(physician):
+    require(uses_postgresql(), "the race needs PostgreSQL's locks")
+    weekdays_nine_to_five(physician.physician_profile)
+    desks = [UserFactory.create(role=Role.FRONT_DESK) for _ in range(2)]
+    to_book = [case_to_book(physician) for _ in range(2)]
+    start = at(2027, 1, 5, 10)
+
+    results = _race(
+        lambda i: consultation_book(case=to_book[i], starts_at=start, booked_by=desks[i])
+    )
+
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], SlotTaken)
+    assert str(refused[0]) == "That time was just taken; please pick another."
+    assert Consultation.objects.active().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_lock_and_constraint_both_would_book(physician):
+    """The same race with check-then-insert and no lock: both checks see a free slot,
+    which is why booking locks and why the constraint stands behind it."""
+    require(uses_postgresql(), "the race needs PostgreSQL")
+    weekdays_nine_to_five(physician.physician_profile)
+    start = at(2027, 1, 5, 10)
+    both_checked = threading.Barrier(2)
+
+    def unlocked_check(i):
+        with transaction.atomic():
+            free = (
+                not Consultation.objects.active()
+                .filter(
+                    physician=physician,
+                    starts_at__lt=start + timedelta(minutes=45),
+                    ends_at__gt=start,
+                )
+                .exists()
+            )
+            both_checked.wait()
+            return free
+
+    assert _race(unlocked_check) == [True, True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reminders_go_once_even_when_the_task_runs_twice_at_once(physician, front_desk, settings):
+    require(uses_postgresql(), "the race needs PostgreSQL")
+    settings.REMINDER_HOURS = [24, 2]
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician)
+    consultation = consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+    day_before = at(2027, 1, 4, 11)
+    counts = _race(lambda i: reminders_send(now=day_before))
+    assert sorted(counts) == [0, 1]
+    assert reminders_send(now=day_before) == 0
+    reminders = OutboundEmail.objects.filter(subject__startswith="Reminder")
+    assert reminders.count() == 1
+    # Two hours before: the second reminder; a moved consultation gets its own.
+    assert reminders_send(now=at(2027, 1, 5, 8, 30)) == 1
+    consultation_reschedule(consultation=consultation, starts_at=at(2027, 1, 6, 10), by=front_desk)
+    assert reminders_send(now=at(2027, 1, 5, 11)) == 1
+    assert reminders.count() == 3
+
+
+def test_the_invitation_keeps_its_uid_and_cancels_cleanly(physician, front_desk):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician)
+    consultation = consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+    first = Calendar.from_ical(consultation_calendar(consultation))
+    moved = consultation_reschedule(
+        consultation=consultation, starts_at=at(2027, 1, 6, 10), by=front_desk
+    )
+    second = Calendar.from_ical(consultation_calendar(moved))
+    cancelled = Calendar.from_ical(consultation_calendar(moved, cancelled=True))
+    events = [next(iter(c.walk("VEVENT"))) for c in (first, second, cancelled)]
+    assert len({str(e["uid"]) for e in events}) == 1
+    assert [int(e["sequence"]) for e in events] == [0, 1, 1]
+    assert str(first["method"]) == "REQUEST" and str(cancelled["method"]) == "CANCEL"
+    assert events[1].decoded("dtstart") == at(2027, 1, 6, 10)
+    assert str(events[2]["status"]) == "CANCELLED"
+    text = consultation_calendar(moved)
+    assert "PRP" not in text and "knee" not in text.lower()
