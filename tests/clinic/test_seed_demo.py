@@ -73,3 +73,16 @@ def test_seed_demo_fills_both_queues_and_the_pool_with_each_priority(db, setting
         "ana": ("dr.patel@clinic.example", "High"),
         "ben": (None, "Routine"),
     }
+
+
+def test_seed_demo_gives_both_physicians_working_hours_once(db, settings):
+    from clinic.models import WorkingHours
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    per_physician = {
+        email: WorkingHours.objects.filter(physician__user__email=email).count()
+        for email in ("dr.lee@clinic.example", "dr.patel@clinic.example")
+    }
+    assert per_physician == {"dr.lee@clinic.example": 3, "dr.patel@clinic.example": 3}

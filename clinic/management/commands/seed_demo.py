@@ -80,6 +80,7 @@ class Command(BaseCommand):
                         )
                 rows.append((account, created))
 
+            self._working_hours()
             demo_intakes = self._demo_intakes()
 
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
@@ -89,6 +90,32 @@ class Command(BaseCommand):
             self.stdout.write(f"  {account.role.label:<13} {account.email:<24}{regions} ({state})")
         for line in demo_intakes:
             self.stdout.write(f"  {line}")
+
+    def _working_hours(self) -> None:
+        """Dr Lee: Monday, Wednesday, Friday 08:30-16:30; Dr Patel: Tuesday and
+        Thursday 09:00-17:00, Friday mornings. Added once per physician."""
+        from datetime import time
+
+        from clinic.models import PhysicianProfile, WorkingHours
+
+        weeks = {
+            "dr.lee@clinic.example": [(0, 8, 30, 16, 30), (2, 8, 30, 16, 30), (4, 8, 30, 16, 30)],
+            "dr.patel@clinic.example": [(1, 9, 0, 17, 0), (3, 9, 0, 17, 0), (4, 9, 0, 13, 0)],
+        }
+        for email, windows in weeks.items():
+            profile = PhysicianProfile.objects.get(user__email=email)
+            if profile.working_hours.exists():
+                continue
+            WorkingHours.objects.bulk_create(
+                WorkingHours(
+                    physician=profile,
+                    weekday=day,
+                    starts=time(h1, m1),
+                    ends=time(h2, m2),
+                    location="Main clinic, room 2" if "lee" in email else "Main clinic, room 4",
+                )
+                for day, h1, m1, h2, m2 in windows
+            )
 
     def _demo_intakes(self) -> list[str]:
         """Submitted cases routed as a real submission would be (Maria's knee to Dr
