@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -25,6 +25,7 @@ from intake.scheduling import (
     free_slots,
     reminders_send,
 )
+from tests.concurrency import race
 from tests.conftest import require, uses_postgresql
 from tests.factories import UserFactory, submitted_case
 from treatments.models import TreatmentOption
@@ -267,27 +268,6 @@ def test_the_exclusion_constraint_refuses_overlaps_whatever_writes_them(physicia
     Consultation.objects.create(**values, starts_at=at(2027, 1, 5, 10), ends_at=at(2027, 1, 5, 11))
 
 
-def _race(work, n=2):
-    barrier = threading.Barrier(n)
-    results: list[object] = [None] * n
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except BaseException as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_front_desk_users_on_one_slot_exactly_one_books(physician):
     require(uses_postgresql(), "the race needs PostgreSQL's locks")
@@ -296,7 +276,7 @@ def test_two_front_desk_users_on_one_slot_exactly_one_books(physician):
     to_book = [case_to_book(physician) for _ in range(2)]
     start = at(2027, 1, 5, 10)
 
-    results = _race(
+    results = race(
         lambda i: consultation_book(case=to_book[i], starts_at=start, booked_by=desks[i])
     )
 
@@ -329,7 +309,7 @@ def test_control_without_the_lock_and_constraint_both_would_book(physician):
             both_checked.wait()
             return free
 
-    assert _race(unlocked_check) == [True, True]
+    assert race(unlocked_check) == [True, True]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -340,8 +320,8 @@ def test_reminders_go_once_even_when_the_task_runs_twice_at_once(physician, fron
     case = case_to_book(physician)
     consultation = consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
     day_before = at(2027, 1, 4, 11)
-    counts = _race(lambda i: reminders_send(now=day_before))
-    assert sorted(counts) == [0, 1]
+    counts = race(lambda i: reminders_send(now=day_before))
+    assert sorted(int(str(c)) for c in counts) == [0, 1]
     assert reminders_send(now=day_before) == 0
     reminders = OutboundEmail.objects.filter(subject__startswith="Reminder")
     assert reminders.count() == 1
