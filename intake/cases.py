@@ -29,7 +29,7 @@ from intake.models import (
     InformationRequest,
     ReviewDecision,
 )
-from intake.routing import review_due
+from intake.routing import review_due, urgent_case_notify
 from treatments.models import BodyRegion, Contraindication, Priority, TreatmentOption
 
 S = Case.State
@@ -37,9 +37,9 @@ S = Case.State
 
 @dataclass(frozen=True)
 class Transition:
-    verb: str  # completes "You cannot ... a case that is <state>."
+    verb: str  # completes "You cannot ... case RM-...: it is <state>."
     sources: frozenset[str]
-    target: str | None  # None: the state does not change
+    target: str
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -56,7 +56,7 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     # The patient's last open answer brings the case back to the same physician.
     "answer": Transition(
-        "answer a question on", frozenset({S.INFO_REQUESTED, S.IMAGING_REQUESTED}), None
+        "answer a question on", frozenset({S.INFO_REQUESTED, S.IMAGING_REQUESTED}), S.UNDER_REVIEW
     ),
     "candidate": Transition(
         "mark as a candidate", frozenset({S.SUBMITTED, S.UNDER_REVIEW}), S.CONSULT_REQUESTED
@@ -67,14 +67,13 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-def _check(case: Case, action: str) -> Transition:
+def _check(case: Case, action: str) -> None:
     transition = TRANSITIONS[action]
     if case.state not in transition.sources:
         raise ClinicError(
             f"You cannot {transition.verb} case {case.reference}: it is "
             f"{case.get_state_display().lower()}."
         )
-    return transition
 
 
 def physician_name(user: User) -> str:
@@ -89,10 +88,14 @@ def _lock(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
+def _physician_only(user: User) -> None:
+    if role_of(user) != Role.PHYSICIAN:
+        raise ClinicError("Only physicians can work on cases.")
+
+
 def _may_act(case: Case, physician: User) -> None:
     """Physicians act only on their own cases and on the unassigned pool."""
-    if role_of(physician) != Role.PHYSICIAN:
-        raise ClinicError("Only physicians can work on cases.")
+    _physician_only(physician)
     if case.assigned_to_id not in (None, physician.pk):
         assert case.assigned_to is not None  # noqa: S101
         taken = "taken by" if case.state != S.SUBMITTED else "in the queue of"
@@ -104,16 +107,16 @@ def _may_act(case: Case, physician: User) -> None:
 def _move(
     case: Case,
     *,
-    to: str | None,
+    action: str,
     actor: User | None,
     kind: CaseEvent.Kind,
     note: str = "",
     assigned_to: User | None,
 ) -> None:
-    """Writes the new state and assignment with its event row."""
+    """Writes the action's target state (from ``TRANSITIONS``) and the assignment,
+    with its event row."""
     from_state = case.state
-    if to is not None:
-        case.state = to
+    case.state = TRANSITIONS[action].target
     case.assigned_to = assigned_to
     case.save(update_fields=["state", "assigned_to", "answer_received_at", "updated_at"])
     CaseEvent.objects.create(
@@ -130,15 +133,16 @@ def _acting_on(case: Case, physician: User, action: str) -> Iterator[Case]:
         _may_act(locked, physician)
         _check(locked, action)
         yield locked
+    _sync(case, locked)
 
 
 def _decide(
-    locked: Case, physician: User, *, to: str, kind: CaseEvent.Kind, note: str, subject: str
+    locked: Case, physician: User, *, action: str, kind: CaseEvent.Kind, note: str, subject: str
 ) -> None:
     """A physician's decision: the case is theirs, no longer 'answered', in its new
     state, and the patient is e-mailed to log in."""
     locked.answer_received_at = None
-    _move(locked, to=to, actor=physician, kind=kind, note=note, assigned_to=physician)
+    _move(locked, action=action, actor=physician, kind=kind, note=note, assigned_to=physician)
     _notify_patient(locked, subject)
 
 
@@ -155,7 +159,7 @@ def case_claim(*, case: Case, physician: User) -> None:
         note = "From the unassigned pool." if locked.assigned_to_id is None else ""
         _move(
             locked,
-            to=S.UNDER_REVIEW,
+            action="claim",
             actor=physician,
             kind=CaseEvent.Kind.CLAIMED,
             note=note,
@@ -167,8 +171,7 @@ def case_claim_next(*, physician: User) -> Case | None:
     """Claims the most urgent unclaimed case (priority, then the longest waiting) in
     the physician's queue or the pool. Rows another physician is claiming right now
     are skipped, so two clicks at once take two different cases."""
-    if role_of(physician) != Role.PHYSICIAN:
-        raise ClinicError("Only physicians can work on cases.")
+    _physician_only(physician)
     with transaction.atomic():
         locked = (
             Case.objects.select_for_update(skip_locked=True, of=("self",))
@@ -186,7 +189,7 @@ def case_claim_next(*, physician: User) -> Case | None:
         )
         _move(
             locked,
-            to=S.UNDER_REVIEW,
+            action="claim",
             actor=physician,
             kind=CaseEvent.Kind.CLAIMED,
             note=note,
@@ -202,7 +205,7 @@ def case_release(*, case: Case, physician: User) -> None:
             raise ClinicError(f"Case {locked.reference} is not yours to release.")
         _move(
             locked,
-            to=S.SUBMITTED,
+            action="release",
             actor=physician,
             kind=CaseEvent.Kind.RELEASED,
             note="Released to the unassigned pool.",
@@ -222,14 +225,14 @@ def case_reassign(*, case: Case, physician: User, to: User, reason: str) -> None
     with _acting_on(case, physician, "reassign") as locked:
         _move(
             locked,
-            to=S.SUBMITTED,
+            action="reassign",
             actor=physician,
             kind=CaseEvent.Kind.REASSIGNED,
             note=f"Reassigned by {physician_name(physician)} to {physician_name(to)}: {reason}",
             assigned_to=to,
         )
         if locked.priority == Priority.URGENT:
-            _notify_physician_urgent(locked, to)
+            urgent_case_notify(locked, to)
 
 
 def case_request_information(*, case: Case, physician: User, question: str) -> InformationRequest:
@@ -245,7 +248,7 @@ def case_request_information(*, case: Case, physician: User, question: str) -> I
         _decide(
             locked,
             physician,
-            to=S.INFO_REQUESTED,
+            action="ask",
             kind=CaseEvent.Kind.INFO_REQUESTED,
             note=question,
             subject="Your physician has a question for you",
@@ -289,7 +292,7 @@ def case_request_imaging(
         _decide(
             locked,
             physician,
-            to=S.IMAGING_REQUESTED,
+            action="request_imaging",
             kind=CaseEvent.Kind.IMAGING_REQUESTED,
             note=f"Needs {study}.",
             subject="Your physician needs imaging before deciding",
@@ -320,7 +323,7 @@ def information_request_answer(*, request: InformationRequest, patient: User, an
             case.save(update_fields=["waiting_since", "review_due_at"])
             _move(
                 case,
-                to=S.UNDER_REVIEW,
+                action="answer",
                 actor=patient,
                 kind=CaseEvent.Kind.INFO_PROVIDED,
                 assigned_to=case.assigned_to,
@@ -404,7 +407,7 @@ def case_mark_candidate(
         _decide(
             locked,
             physician,
-            to=S.CONSULT_REQUESTED,
+            action="candidate",
             kind=CaseEvent.Kind.CANDIDATE,
             note=note,
             subject="Your physician has reviewed your intake",
@@ -433,7 +436,7 @@ def case_mark_not_candidate(
         _decide(
             locked,
             physician,
-            to=S.NOT_CANDIDATE,
+            action="not_candidate",
             kind=CaseEvent.Kind.NOT_CANDIDATE,
             note=reason,
             subject="Your physician has reviewed your intake",
@@ -449,14 +452,4 @@ def _notify_patient(case: Case, subject: str) -> None:
         subject=f"{subject} (reference {case.reference})",
         template="emails/case_update.txt",
         context={"case": case, "link": link, "name": case.patient.full_name},
-    )
-
-
-def _notify_physician_urgent(case: Case, physician: User) -> None:
-    link = settings.SITE_URL + reverse("review:case", kwargs={"public_id": case.public_id})
-    email_queue(
-        to=physician.email,
-        subject=f"Urgent case {case.reference} in your queue",
-        template="emails/case_urgent.txt",
-        context={"case": case, "physician": physician_name(physician), "link": link},
     )

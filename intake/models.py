@@ -12,7 +12,7 @@ and ``intake_submit`` checks the whole before a case exists.
 import hashlib
 import os
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -691,6 +691,11 @@ class Case(models.Model):
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
 
+    def is_overdue(self, now: datetime) -> bool:
+        """Still waiting for a physician after its review target (see
+        ``intake.routing.cases_escalate_overdue``, which filters the same way)."""
+        return self.state in self.AWAITING_PHYSICIAN and self.review_due_at < now
+
 
 class CaseEvent(models.Model):
     """The case's history: who did what, when, from which state to which, and why."""
@@ -885,6 +890,10 @@ class ConsultationQuerySet(models.QuerySet["Consultation"]):
     def active(self) -> "ConsultationQuerySet":
         """Consultations that hold their time: everything but cancelled ones."""
         return self.exclude(state=Consultation.State.CANCELLED)
+
+    def overlapping(self, starts_at: datetime, ends_at: datetime) -> "ConsultationQuerySet":
+        """Those sharing any time with [starts_at, ends_at); touching ends do not."""
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
 
 class Consultation(models.Model):

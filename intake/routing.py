@@ -80,7 +80,13 @@ def case_priority(case: Case) -> PriorityFinding:
     return PriorityFinding(Priority(top), f"{Priority(top).label}: " + "; ".join(reasons) + ".")
 
 
-def _eligible(case: Case) -> list[PhysicianProfile]:
+@dataclass(frozen=True)
+class Eligible:
+    profile: PhysicianProfile
+    open_cases: int
+
+
+def _eligible(case: Case) -> list[Eligible]:
     """Eligible physicians' profiles, locked (in id order, so two routings never
     deadlock) so two cases routed at once cannot both take a physician's last place."""
     if case.body_region_id is None:
@@ -103,12 +109,8 @@ def _eligible(case: Case) -> list[PhysicianProfile]:
         .annotate(n=Count("pk"))
         .values_list("assigned_to", "n")
     )
-    eligible = []
-    for profile in candidates:
-        profile.open_cases = loads.get(profile.user_id, 0)  # type: ignore[attr-defined]
-        if profile.open_cases < profile.max_open_cases:  # type: ignore[attr-defined]
-            eligible.append(profile)
-    return eligible
+    loaded = [Eligible(p, loads.get(p.user_id, 0)) for p in candidates]
+    return [e for e in loaded if e.open_cases < e.profile.max_open_cases]
 
 
 def _previous_physician(case: Case) -> tuple[User, str] | None:
@@ -140,35 +142,34 @@ def case_route(*, case_id: int) -> Case:
             return case
         region = case.body_region.name.lower() if case.body_region else "unknown-region"
         eligible = _eligible(case)
-        chosen: PhysicianProfile | None = None
+        pick: Eligible | None = None
         previous = _previous_physician(case)
         if previous is not None:
-            chosen = next((p for p in eligible if p.user_id == previous[0].pk), None)
-        if chosen is not None and previous is not None:
+            pick = next((e for e in eligible if e.profile.user_id == previous[0].pk), None)
+        if pick is not None and previous is not None:
             reason = (
-                f"Routed to {chosen.display_name}: reviewed this patient's earlier case "
-                f"{previous[1]}; takes {region} cases; "
-                f"{_count(chosen.open_cases, 'open case')}"  # type: ignore[attr-defined]
+                f"Routed to {pick.profile.display_name}: reviewed this patient's earlier case "
+                f"{previous[1]}; takes {region} cases; {_count(pick.open_cases, 'open case')}"
             )
         elif eligible:
             epoch = datetime.min.replace(tzinfo=timezone.get_current_timezone())
-            chosen = min(
+            pick = min(
                 eligible,
-                key=lambda p: (p.open_cases, p.last_routed_at or epoch, p.pk),  # type: ignore[attr-defined]
+                key=lambda e: (e.open_cases, e.profile.last_routed_at or epoch, e.profile.pk),
             )
             reason = (
-                f"Routed to {chosen.display_name}: takes {region} cases; "
-                f"{_count(chosen.open_cases, 'open case')}, "  # type: ignore[attr-defined]
-                f"fewest of {len(eligible)} eligible"
+                f"Routed to {pick.profile.display_name}: takes {region} cases; "
+                f"{_count(pick.open_cases, 'open case')}, fewest of {len(eligible)} eligible"
             )
-            tied = [p for p in eligible if p.open_cases == chosen.open_cases]  # type: ignore[attr-defined]
-            if len(tied) > 1:
-                reason += f" (tied with {len(tied) - 1}; taken in turn)"
+            tied = sum(e.open_cases == pick.open_cases for e in eligible)
+            if tied > 1:
+                reason += f" (tied with {tied - 1}; taken in turn)"
         else:
             reason = f"Unassigned pool: {_why_nobody(case, region)}"
 
         now = timezone.now()
         case.routed_at = now
+        chosen = pick.profile if pick is not None else None
         if chosen is not None:
             case.assigned_to = chosen.user
             chosen.last_routed_at = now
@@ -181,8 +182,8 @@ def case_route(*, case_id: int) -> Case:
             to_state=case.state,
             note=reason,
         )
-        link = settings.SITE_URL + reverse("review:case", kwargs={"public_id": case.public_id})
         if chosen is None:
+            link = settings.SITE_URL + reverse("review:case", kwargs={"public_id": case.public_id})
             for admin in clinic_admins():
                 email_queue(
                     to=admin.email,
@@ -191,13 +192,24 @@ def case_route(*, case_id: int) -> Case:
                     context={"case": case, "reason": reason, "link": link},
                 )
         elif case.priority == Priority.URGENT:
-            email_queue(
-                to=chosen.user.email,
-                subject=f"Urgent case {case.reference} in your queue",
-                template="emails/case_urgent.txt",
-                context={"case": case, "physician": chosen.display_name, "link": link},
-            )
+            urgent_case_notify(case, chosen.user)
     return case
+
+
+def urgent_case_notify(case: Case, physician: User) -> None:
+    """Tells a physician at once that an urgent case is in their queue."""
+    profile = getattr(physician, "physician_profile", None)
+    link = settings.SITE_URL + reverse("review:case", kwargs={"public_id": case.public_id})
+    email_queue(
+        to=physician.email,
+        subject=f"Urgent case {case.reference} in your queue",
+        template="emails/case_urgent.txt",
+        context={
+            "case": case,
+            "physician": profile.display_name if profile else physician.full_name,
+            "link": link,
+        },
+    )
 
 
 def clinic_admins() -> list[User]:

@@ -8,7 +8,8 @@ Booking follows lock, re-check, write: the physician's profile row is locked (so
 bookings for one physician queue up), the slot is checked again against working
 hours, time off and active consultations, then written. On PostgreSQL the exclusion
 constraint (migration 0005) is the final guard; its violation becomes "That time was
-just taken".
+just taken". The lock also matters for the constraint itself: two inserts checking
+it at the same moment can deadlock each other (see the control test).
 """
 
 from collections.abc import Iterable
@@ -17,12 +18,20 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.errors import ClinicError
 from clinic.models import PhysicianProfile, TimeOff, User, WorkingHours
 from clinic.roles import Role, role_of
-from intake.models import Case, CaseEvent, Consultation, ConsultationType, ReviewDecision
+from intake.models import (
+    WEEKDAYS,
+    Case,
+    CaseEvent,
+    Consultation,
+    ConsultationType,
+    ReviewDecision,
+)
 
 # Slots start on this grid (minutes past the window's start).
 SLOT_STEP_MINUTES = 15
@@ -61,18 +70,19 @@ def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
     return round_trip if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None) else moment
 
 
+def _time_off(physician: PhysicianProfile, start: datetime, end: datetime) -> QuerySet[TimeOff]:
+    return TimeOff.objects.filter(physician=physician, starts_at__lt=end, ends_at__gt=start)
+
+
 def _busy(
     physician: PhysicianProfile, start: datetime, end: datetime
 ) -> list[tuple[datetime, datetime]]:
     """Time off and active consultations of the physician that touch [start, end)."""
-    blocks = list(
-        TimeOff.objects.filter(
-            physician=physician, starts_at__lt=end, ends_at__gt=start
-        ).values_list("starts_at", "ends_at")
-    )
+    blocks = list(_time_off(physician, start, end).values_list("starts_at", "ends_at"))
     blocks += list(
         Consultation.objects.active()
-        .filter(physician_id=physician.user_id, starts_at__lt=end, ends_at__gt=start)
+        .overlapping(start, end)
+        .filter(physician_id=physician.user_id)
         .values_list("starts_at", "ends_at")
     )
     return blocks
@@ -117,7 +127,7 @@ def free_slots(
 
 def preferred_first(slots: Iterable[Slot], *, days: list[str], times: list[str]) -> list[Slot]:
     """The patient's preferred weekdays and times of day first, each group in time order."""
-    weekday_codes = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    weekday_codes = [code for code, _ in WEEKDAYS] + ["sat", "sun"]
 
     def part_of_day(moment: datetime) -> str:
         if moment.hour < 12:
@@ -138,8 +148,8 @@ def _window_for(
     physician: PhysicianProfile, starts_at: datetime, ends_at: datetime
 ) -> WorkingHours | None:
     local_start, local_end = timezone.localtime(starts_at), timezone.localtime(ends_at)
-    if local_start.date() != local_end.date() and local_end.time() != time.min:
-        return None
+    if local_start.date() != local_end.date():
+        return None  # a window never crosses midnight
     for window in WorkingHours.objects.filter(physician=physician, weekday=local_start.weekday()):
         if window.starts <= local_start.time() and (local_end.time() <= window.ends):
             return window
@@ -160,12 +170,12 @@ def _check_slot(
     window = _window_for(physician, starts_at, ends_at)
     if window is None:
         raise ClinicError(f"That time is outside {physician.display_name}'s working hours.")
-    if TimeOff.objects.filter(
-        physician=physician, starts_at__lt=ends_at, ends_at__gt=starts_at
-    ).exists():
+    if _time_off(physician, starts_at, ends_at).exists():
         raise ClinicError(f"{physician.display_name} is away at that time.")
-    clashes = Consultation.objects.active().filter(
-        physician_id=physician.user_id, starts_at__lt=ends_at, ends_at__gt=starts_at
+    clashes = (
+        Consultation.objects.active()
+        .overlapping(starts_at, ends_at)
+        .filter(physician_id=physician.user_id)
     )
     if ignore is not None:
         clashes = clashes.exclude(pk=ignore.pk)

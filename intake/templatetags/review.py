@@ -31,7 +31,7 @@ def waited(case: Case, now: datetime) -> str:
 
 @register.simple_tag
 def is_overdue(case: Case, now: datetime) -> bool:
-    return case.state in Case.AWAITING_PHYSICIAN and case.review_due_at < now
+    return case.is_overdue(now)
 
 
 @register.filter

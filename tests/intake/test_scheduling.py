@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -287,29 +287,42 @@ def test_two_front_desk_users_on_one_slot_exactly_one_books(physician):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_control_without_the_lock_and_constraint_both_would_book(physician):
-    """The same race with check-then-insert and no lock: both checks see a free slot,
-    which is why booking locks and why the constraint stands behind it."""
+def test_control_without_the_lock_both_checks_pass_and_only_the_constraint_stops_it(
+    physician, front_desk
+):
+    """The same race with check-then-insert and no lock: both checks see a free slot
+    and both insert; only the database stops the second. That is why booking locks
+    first, so the loser is told "just taken" instead of meeting a database error."""
     require(uses_postgresql(), "the race needs PostgreSQL")
     weekdays_nine_to_five(physician.physician_profile)
+    to_book = [case_to_book(physician) for _ in range(2)]
     start = at(2027, 1, 5, 10)
+    end = start + timedelta(minutes=45)
     both_checked = threading.Barrier(2)
 
-    def unlocked_check(i):
+    def unlocked_book(i):
         with transaction.atomic():
-            free = (
-                not Consultation.objects.active()
-                .filter(
-                    physician=physician,
-                    starts_at__lt=start + timedelta(minutes=45),
-                    ends_at__gt=start,
-                )
-                .exists()
-            )
+            free = not Consultation.objects.active().overlapping(start, end).exists()
             both_checked.wait()
+            Consultation.objects.create(
+                case=to_book[i],
+                patient=to_book[i].patient,
+                physician=physician,
+                consultation_type=new_consultation(),
+                mode="in_person",
+                starts_at=start,
+                ends_at=end,
+                booked_by=front_desk,
+            )
             return free
 
-    assert race(unlocked_check) == [True, True]
+    results = race(unlocked_book)
+    assert sum(r is True for r in results) == 1
+    # The database refuses the other: as a constraint violation, or, when both
+    # inserts check the constraint at once, as a deadlock (PostgreSQL's exclusion
+    # constraints do that; the service's lock on the physician avoids it).
+    assert sum(isinstance(r, IntegrityError | OperationalError) for r in results) == 1
+    assert Consultation.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
