@@ -15,6 +15,9 @@ class Role(models.TextChoices):
     CLINIC_ADMIN = "clinic_admin", "Clinic admin"
 
 
+# Who runs the front desk's pages and services (admins stand in for it).
+FRONT_DESK_ROLES = (Role.FRONT_DESK, Role.CLINIC_ADMIN)
+
 # The group that carries each role's permissions.
 GROUP_NAMES: dict[Role, str] = {
     Role.PATIENT: "Patients",

@@ -2,8 +2,9 @@
 same services the pages use. Never run on a real clinic (seed_demo refuses)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -11,6 +12,9 @@ from clinic.models import User
 from intake import services
 from intake.models import Case, Instrument, Intake, PriorTreatment
 from treatments.models import BodyRegion, Condition, TreatmentOption
+
+if TYPE_CHECKING:
+    from intake.models import Consultation
 
 DEMO_IP = "192.0.2.10"  # documentation range (RFC 5737)
 
@@ -235,3 +239,76 @@ BEN_HIP = DemoCase(
     goals="Run a 10 km race again.",
     interested=("prp", "dextrose-prolotherapy"),
 )
+LUCY_ELBOW = DemoCase(
+    region="elbow",
+    condition="tennis-elbow",
+    side="right",
+    pain_now=5,
+    pain_worst_week=7,
+    born=date(1986, 3, 14),
+    sex="female",
+    city="Hoboken",
+    medicines="none",
+    goals="Play tennis twice a week and carry shopping without pain.",
+    interested=("prp",),
+)
+OMAR_KNEE = DemoCase(
+    region="knee",
+    condition="patellar-tendinitis",
+    side="left",
+    pain_now=4,
+    pain_worst_week=6,
+    born=date(1992, 8, 2),
+    sex="male",
+    city="Jersey City",
+    medicines="none",
+    goals="Play basketball with my team again.",
+    interested=("prp", "dextrose-prolotherapy"),
+)
+
+
+def demo_candidate(case: Case, *, note: str) -> Case:
+    """The case's physician claims it and asks to see the patient (new consultation,
+    in person): it goes on the front desk's 'to schedule' list."""
+    from intake.cases import CandidateDecision, case_claim, case_mark_candidate
+    from intake.models import ReviewDecision
+
+    physician = case.assigned_to
+    assert physician is not None  # noqa: S101 (demo cases are routed first)
+    case_claim(case=case, physician=physician)
+    case_mark_candidate(
+        case=case,
+        physician=physician,
+        decision=CandidateDecision(
+            options=list(TreatmentOption.objects.filter(slug="prp")),
+            consultation_type=ReviewDecision.ConsultationType.NEW,
+            consultation_mode=ReviewDecision.ConsultationMode.IN_PERSON,
+            urgency=ReviewDecision.Urgency.ROUTINE,
+            message_to_patient="Your answers suggest PRP may help; let's discuss it in person.",
+            internal_note=note,
+        ),
+    )
+    case.refresh_from_db()
+    return case
+
+
+def demo_booking(case: Case, *, booked_by: User) -> "Consultation":
+    """Books the case's consultation at the physician's first free 10 o'clock (or
+    later) slot from tomorrow on, as the front desk would."""
+    from clinic.models import PhysicianProfile
+    from intake.models import Consultation, ConsultationType
+    from intake.scheduling import consultation_book, free_slots
+
+    assert case.assigned_to_id is not None  # noqa: S101 (a candidate case has its physician)
+    profile = PhysicianProfile.objects.get(user_id=case.assigned_to_id)
+    slots = free_slots(
+        physician=profile,
+        consultation_type=ConsultationType.objects.get(slug="new-consultation"),
+        start_day=timezone.localdate() + timedelta(days=1),
+        days=14,
+    )
+    slot = next(s for s in slots if s.local_start.hour >= 10)
+    consultation: Consultation = consultation_book(
+        case=case, starts_at=slot.starts_at, booked_by=booked_by
+    )
+    return consultation

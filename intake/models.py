@@ -200,6 +200,14 @@ class IntakeQuerySet(models.QuerySet["Intake"]):
     def of_patient(self, patient: User) -> "IntakeQuerySet":
         return self.filter(patient=patient).select_related("case").order_by("-created_at")
 
+    def incomplete(self, *, started_before: datetime) -> "IntakeQuerySet":
+        """Drafts started before the cut-off and still not submitted, oldest first."""
+        return (
+            self.filter(status=Intake.Status.DRAFT, created_at__lt=started_before)
+            .select_related("patient")
+            .order_by("created_at", "pk")
+        )
+
 
 class Intake(models.Model):
     class Status(models.TextChoices):
@@ -238,6 +246,9 @@ class Intake(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The front desk's "finish your intake" reminders for a draft left unsubmitted.
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminder_count = models.PositiveSmallIntegerField(default=0)
 
     # 1. About you
     legal_name = models.CharField(max_length=150, blank=True)
@@ -719,6 +730,7 @@ class CaseEvent(models.Model):
         CHECKED_IN = "checked_in", "Checked in"
         COMPLETED = "completed", "Consultation completed"
         NO_SHOW = "no_show", "Did not attend"
+        CHANGE_REQUESTED = "change_requested", "Patient asked for a change"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -895,6 +907,25 @@ class ConsultationQuerySet(models.QuerySet["Consultation"]):
         """Those sharing any time with [starts_at, ends_at); touching ends do not."""
         return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
+    def upcoming_for(self, patient: User, *, now: datetime) -> "ConsultationQuerySet":
+        """A patient's consultations still ahead (or under way), with any open request."""
+        return (
+            self.filter(
+                patient=patient,
+                state__in=[Consultation.State.BOOKED, Consultation.State.CHECKED_IN],
+                ends_at__gt=now,
+            )
+            .select_related("physician__physician_profile", "consultation_type", "case")
+            .prefetch_related(
+                models.Prefetch(
+                    "change_requests",
+                    queryset=ConsultationChangeRequest.objects.filter(resolved_at__isnull=True),
+                    to_attr="open_requests",
+                )
+            )
+            .order_by("starts_at")
+        )
+
 
 class Consultation(models.Model):
     """A booked consultation. Stored in UTC. On PostgreSQL an exclusion constraint
@@ -951,6 +982,63 @@ class Consultation(models.Model):
     def uid(self) -> str:
         """Stable across reschedules, so calendar apps update the event in place."""
         return f"consultation-{self.public_id}@clinic-intake"
+
+
+class ChangeRequestQuerySet(models.QuerySet["ConsultationChangeRequest"]):
+    def open(self) -> "ChangeRequestQuerySet":
+        return self.filter(resolved_at__isnull=True)
+
+    def for_front_desk(self) -> "ChangeRequestQuerySet":
+        """Open requests, oldest first, with what the list shows."""
+        return (
+            self.open()
+            .select_related(
+                "consultation__case__intake",
+                "consultation__patient",
+                "consultation__physician__physician_profile",
+                "consultation__consultation_type",
+            )
+            .order_by("created_at", "pk")
+        )
+
+
+class ConsultationChangeRequest(models.Model):
+    """A patient asking the front desk to move or cancel a booked consultation. It
+    stays on the front desk's list until they move or cancel it, or mark it handled."""
+
+    class Kind(models.TextChoices):
+        RESCHEDULE = "reschedule", "Reschedule"
+        CANCEL = "cancel", "Cancel"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="change_requests"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.TextField(blank=True)
+    # Asked for within the late-notice period before the start (see scheduling).
+    late = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=200, blank=True)
+
+    objects = ChangeRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation"],
+                condition=Q(resolved_at__isnull=True),
+                name="one_open_change_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultation}: {self.get_kind_display()}"
 
 
 class ConsultationReminder(models.Model):

@@ -23,18 +23,22 @@ from django.utils import timezone
 
 from clinic.errors import ClinicError
 from clinic.models import PhysicianProfile, TimeOff, User, WorkingHours
-from clinic.roles import Role, role_of
+from clinic.roles import FRONT_DESK_ROLES, role_of
 from intake.models import (
     WEEKDAYS,
     Case,
     CaseEvent,
     Consultation,
+    ConsultationChangeRequest,
     ConsultationType,
     ReviewDecision,
 )
 
 # Slots start on this grid (minutes past the window's start).
 SLOT_STEP_MINUTES = 15
+# A patient's cancellation with less notice than this is marked late.
+LATE_NOTICE_HOURS = 24
+LATE_NOTICE = timedelta(hours=LATE_NOTICE_HOURS)
 # Decision consultation types and the bookable type each one means.
 DECISION_TYPES = {
     ReviewDecision.ConsultationType.NEW: "new-consultation",
@@ -75,16 +79,16 @@ def _time_off(physician: PhysicianProfile, start: datetime, end: datetime) -> Qu
 
 
 def _busy(
-    physician: PhysicianProfile, start: datetime, end: datetime
+    physician: PhysicianProfile, start: datetime, end: datetime, ignore: Consultation | None
 ) -> list[tuple[datetime, datetime]]:
     """Time off and active consultations of the physician that touch [start, end)."""
     blocks = list(_time_off(physician, start, end).values_list("starts_at", "ends_at"))
-    blocks += list(
-        Consultation.objects.active()
-        .overlapping(start, end)
-        .filter(physician_id=physician.user_id)
-        .values_list("starts_at", "ends_at")
+    consultations = (
+        Consultation.objects.active().overlapping(start, end).filter(physician_id=physician.user_id)
     )
+    if ignore is not None:
+        consultations = consultations.exclude(pk=ignore.pk)
+    blocks += list(consultations.values_list("starts_at", "ends_at"))
     return blocks
 
 
@@ -95,10 +99,12 @@ def free_slots(
     start_day: date,
     days: int = 14,
     now: datetime | None = None,
+    ignore: Consultation | None = None,
 ) -> list[Slot]:
     """Every start time on the slot grid where the consultation fits inside one of
-    the physician's working windows, clear of time off and other consultations, and
-    not in the past. Three queries whatever the range."""
+    the physician's working windows, clear of time off and other consultations (but
+    ``ignore``, the one being moved), and not in the past. Three queries whatever the
+    range."""
     now = now or timezone.now()
     zone = _zone()
     length = timedelta(minutes=consultation_type.duration_minutes)
@@ -108,7 +114,7 @@ def free_slots(
         windows.setdefault(window.weekday, []).append(window)
     range_start = _local(start_day, time.min, zone)
     range_end = _local(start_day + timedelta(days=days), time.min, zone)
-    busy = _busy(physician, range_start, range_end)
+    busy = _busy(physician, range_start, range_end, ignore)
     slots: list[Slot] = []
     for offset in range(days):
         day = start_day + timedelta(days=offset)
@@ -185,7 +191,7 @@ def _check_slot(
 
 
 def _front_desk(user: User) -> None:
-    if role_of(user) not in {Role.FRONT_DESK, Role.CLINIC_ADMIN}:
+    if role_of(user) not in FRONT_DESK_ROLES:
         raise ClinicError("Only the front desk books consultations.")
 
 
@@ -309,6 +315,7 @@ def consultation_reschedule(
             actor=by,
             note=f"Moved from {_when(before)} to {_when(starts_at)}.",
         )
+        _requests_resolve(locked, by=by, resolution=f"Moved to {_when(starts_at)}.")
         consultation_notify(locked, "rescheduled")
     return locked
 
@@ -336,13 +343,16 @@ CONSULTATION_MOVES: dict[str, tuple[frozenset[str], str, CaseEvent.Kind]] = {
         CaseEvent.Kind.NO_SHOW,
     ),
 }
+# After these the case is back on the 'to schedule' list (the front desk offers a new time).
+BACK_TO_BOOKING = frozenset({"cancel", "no_show"})
 
 
 def consultation_move(
     *, consultation: Consultation, action: str, by: User, reason: str = ""
 ) -> Consultation:
-    """Cancel (with a reason; the case goes back on the 'to schedule' list), check in,
-    complete, or record a no-show."""
+    """Cancel (with a reason), check in, complete, or record a no-show. After a
+    cancellation or a no-show the case is back on the 'to schedule' list; any open
+    request of the patient's for this consultation is settled by the change."""
     from intake.notifications import consultation_notify
 
     _front_desk(by)
@@ -370,11 +380,76 @@ def consultation_move(
             kind=kind,
             actor=by,
             note=reason or f"{_when(locked.starts_at)}.",
-            to=Case.State.CONSULT_REQUESTED if action == "cancel" else None,
+            to=Case.State.CONSULT_REQUESTED if action in BACK_TO_BOOKING else None,
         )
+        _requests_resolve(locked, by=by, resolution=locked.get_state_display() + ".")
         if action == "cancel":
             consultation_notify(locked, "cancelled")
     return locked
+
+
+def _requests_resolve(consultation: Consultation, *, by: User, resolution: str) -> None:
+    consultation.change_requests.open().update(
+        resolved_at=timezone.now(), resolved_by=by, resolution=resolution
+    )
+
+
+def consultation_change_request(
+    *,
+    consultation: Consultation,
+    patient: User,
+    kind: str,
+    message: str = "",
+    now: datetime | None = None,
+) -> ConsultationChangeRequest:
+    """The patient asks the front desk to move or cancel their booked consultation.
+    One open request per consultation; a cancellation inside ``LATE_NOTICE`` is
+    marked late. The consultation itself stays booked until the front desk acts."""
+    now = now or timezone.now()
+    kind = ConsultationChangeRequest.Kind(kind)
+    with transaction.atomic():
+        locked = (
+            Consultation.objects.select_for_update().select_related("case").get(pk=consultation.pk)
+        )
+        if locked.patient_id != patient.pk:
+            raise ClinicError("This is not one of your consultations.")
+        if locked.state != Consultation.State.BOOKED or locked.starts_at <= now:
+            raise ClinicError(
+                "This consultation can no longer be changed online; please call the clinic."
+            )
+        if locked.change_requests.open().exists():
+            raise ClinicError(
+                "You have already asked for a change to this consultation; "
+                "the front desk will contact you."
+            )
+        notice = locked.starts_at - now
+        late = kind == ConsultationChangeRequest.Kind.CANCEL and notice < LATE_NOTICE
+        change = ConsultationChangeRequest.objects.create(
+            consultation=locked, kind=kind, message=message.strip(), late=late
+        )
+        _event(
+            Case.objects.select_for_update().get(pk=locked.case_id),
+            kind=CaseEvent.Kind.CHANGE_REQUESTED,
+            actor=patient,
+            note=(
+                f"Asked to {kind.label.lower()} the consultation of {_when(locked.starts_at)}"
+                + (f" (late: less than {LATE_NOTICE_HOURS} hours' notice)." if late else ".")
+            ),
+        )
+    return change
+
+
+def change_request_close(*, change: ConsultationChangeRequest, by: User) -> None:
+    """The front desk marks a patient's request handled without moving the
+    consultation (e.g. the patient withdrew it on the phone)."""
+    _front_desk(by)
+    with transaction.atomic():
+        locked = ConsultationChangeRequest.objects.select_for_update().get(pk=change.pk)
+        if locked.resolved_at is not None:
+            return
+        locked.resolved_at, locked.resolved_by = timezone.now(), by
+        locked.resolution = "Marked handled by the front desk."
+        locked.save(update_fields=["resolved_at", "resolved_by", "resolution"])
 
 
 def reminders_send(*, now: datetime | None = None) -> int:

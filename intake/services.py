@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -99,6 +99,48 @@ def intake_start(*, patient: User) -> Intake:
             intake.legal_name = patient.full_name
         intake.save()
     return intake
+
+
+# The front desk may nudge a patient about an unfinished intake at most this often.
+INTAKE_REMINDER_GAP = timedelta(hours=24)
+
+
+def intake_reminder_send(*, intake: Intake, by: User, now: datetime | None = None) -> Intake:
+    """E-mails the patient (through the outbox and Celery, on commit) that their
+    intake is waiting, with a link to log in and no health details. Only for a
+    draft, by the front desk, and not twice within ``INTAKE_REMINDER_GAP``."""
+    from clinic.roles import FRONT_DESK_ROLES, role_of
+
+    if role_of(by) not in FRONT_DESK_ROLES:
+        raise ClinicError("Only the front desk sends intake reminders.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
+        if not locked.is_draft:
+            raise ClinicError(
+                f"{locked.patient.full_name} has submitted this intake; no reminder is needed."
+            )
+        if locked.reminded_at is not None and now - locked.reminded_at < INTAKE_REMINDER_GAP:
+            raise ClinicError(
+                f"A reminder went to {locked.patient.full_name} on "
+                f"{timezone.localtime(locked.reminded_at):%d %b at %H:%M}; "
+                "wait a day before sending another."
+            )
+        locked.reminded_at = now
+        locked.reminder_count += 1
+        locked.save(update_fields=["reminded_at", "reminder_count", "updated_at"])
+        email_queue(
+            to=locked.patient.email,
+            subject=f"Your intake for {settings.CLINIC_NAME} is waiting for you",
+            template="emails/intake_reminder.txt",
+            context={
+                "name": locked.patient.full_name,
+                "steps_done": len(locked.completed_steps),
+                "step_count": STEP_COUNT,
+                "link": settings.SITE_URL + reverse("intake:home"),
+            },
+        )
+    return locked
 
 
 def intake_keep_pending(*, intake: Intake, step: int, answers: Mapping[str, list[str]]) -> None:

@@ -20,4 +20,14 @@ urlpatterns = [
         name="information_answer",
     ),
     path("files/<uuid:file_id>/", patient.imaging_file, name="file"),
+    path(
+        "consultations/<uuid:public_id>/change/",
+        patient.consultation_change,
+        name="consultation_change",
+    ),
+    path(
+        "consultations/<uuid:public_id>/calendar.ics",
+        patient.consultation_calendar,
+        name="consultation_calendar",
+    ),
 ]

@@ -6,6 +6,7 @@ app_name = "review"
 urlpatterns = [
     path("", review.queue, name="queue"),
     path("next/", review.next_case, name="next"),
+    path("calendar/", review.calendar, name="calendar"),
     path("cases/<uuid:public_id>/", review.case_detail, name="case"),
     path("cases/<uuid:public_id>/print/", review.case_print, name="case_print"),
     path("cases/<uuid:public_id>/claim/", review.case_claim, name="claim"),

@@ -1,15 +1,437 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+"""The front desk's pages: what to book and the patients' requests, booking from a
+case, the day view, one consultation and its changes, and incomplete intakes.
 
-from clinic.access import role_required
-from clinic.roles import Role
-from intake.models import Case
+The front desk sees contact details and what to book, never the clinical record.
+Every change is a service in ``intake.scheduling`` (or ``intake.services``); a
+refused one comes back as a message on the page it was made from."""
+
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from clinic.access import role_required, signed_in_user
+from clinic.errors import ClinicError
+from clinic.models import PhysicianProfile, TimeOff, WorkingHours
+from clinic.roles import FRONT_DESK_ROLES
+from intake import scheduling, services
+from intake.frontdesk_forms import CALENDAR_REACH, CancelForm, DayForm, SlotForm
+from intake.models import (
+    STEP_COUNT,
+    Case,
+    CaseEvent,
+    Consultation,
+    ConsultationChangeRequest,
+    ConsultationType,
+    Intake,
+    ReviewDecision,
+)
+
+# Suggested slots shown above the full list: the patient's preferred times first.
+SUGGESTED_SLOTS = 6
+INCOMPLETE_PAGE_SIZE = 50
+SCHEDULING_EVENTS = (
+    CaseEvent.Kind.CANDIDATE,
+    CaseEvent.Kind.BOOKED,
+    CaseEvent.Kind.RESCHEDULED,
+    CaseEvent.Kind.CANCELLED,
+    CaseEvent.Kind.CHECKED_IN,
+    CaseEvent.Kind.COMPLETED,
+    CaseEvent.Kind.NO_SHOW,
+    CaseEvent.Kind.CHANGE_REQUESTED,
+)
+
+front_desk_only = role_required(*FRONT_DESK_ROLES)
+
+
+def _incomplete_cutoff() -> datetime:
+    return timezone.now() - timedelta(days=settings.INCOMPLETE_INTAKE_DAYS)
 
 
 @require_safe
-@role_required(Role.FRONT_DESK)
+@front_desk_only
 def home(request: HttpRequest) -> HttpResponse:
-    """'To schedule': cases a physician wants to see, oldest first. The front desk
-    sees contact details and what to book, not the clinical record."""
-    return render(request, "frontdesk/home.html", {"to_schedule": Case.objects.to_schedule()})
+    """The patients' open requests, then the consultations physicians asked for."""
+    earlier = Consultation.objects.exclude(state=Consultation.State.BOOKED).order_by("-starts_at")
+    to_schedule = Case.objects.to_schedule().prefetch_related(
+        Prefetch("consultations", queryset=earlier, to_attr="earlier_consultations")
+    )
+    return render(
+        request,
+        "frontdesk/home.html",
+        {
+            "to_schedule": to_schedule,
+            "requests": ConsultationChangeRequest.objects.for_front_desk(),
+            "today": timezone.localdate(),
+            "incomplete_count": Intake.objects.incomplete(
+                started_before=_incomplete_cutoff()
+            ).count(),
+            "incomplete_days": settings.INCOMPLETE_INTAKE_DAYS,
+        },
+    )
+
+
+# --- Booking and rescheduling -------------------------------------------------------------
+
+
+def _start_day(request: HttpRequest) -> date:
+    today = timezone.localdate()
+    form = DayForm({"date": request.GET.get("from", "")})
+    return max(form.day(), today)
+
+
+def _slot_page(
+    request: HttpRequest,
+    *,
+    case: Case,
+    physician: PhysicianProfile,
+    kind: ConsultationType,
+    mode_display: str,
+    consultation: Consultation | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    horizon = settings.BOOKING_HORIZON_DAYS
+    start_day = _start_day(request)
+    slots = scheduling.free_slots(
+        physician=physician,
+        consultation_type=kind,
+        start_day=start_day,
+        days=horizon,
+        ignore=consultation,
+    )
+    intake = case.intake
+    ordered = scheduling.preferred_first(
+        slots, days=intake.preferred_days, times=intake.preferred_times
+    )
+    has_preferences = bool(intake.preferred_days or intake.preferred_times)
+    suggested = ordered[:SUGGESTED_SLOTS] if has_preferences else slots[:SUGGESTED_SLOTS]
+    by_day = [
+        (day, list(day_slots))
+        for day, day_slots in groupby(slots, key=lambda slot: slot.local_start.date())
+    ]
+    later = start_day + timedelta(days=horizon)
+    earlier = start_day - timedelta(days=horizon)
+    today = timezone.localdate()
+    return render(
+        request,
+        "frontdesk/book.html",
+        {
+            "case": case,
+            "intake": intake,
+            "physician": physician,
+            "kind": kind,
+            "mode_display": mode_display,
+            "consultation": consultation,
+            "suggested": suggested,
+            "has_preferences": has_preferences,
+            "by_day": by_day,
+            "start_day": start_day,
+            "end_day": later - timedelta(days=1),
+            "later": later if later - today <= CALENDAR_REACH else None,
+            "earlier": max(earlier, today) if start_day > today else None,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _refused_status(refused: ClinicError) -> int:
+    """409 when someone else took the time (the page shows fresh slots), else 200."""
+    return 409 if isinstance(refused, scheduling.SlotTaken) else 200
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@front_desk_only
+def book(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Free slots of the case's physician for the consultation they asked for; the
+    patient's preferred days and times first. A slot someone took meanwhile is
+    reported with fresh slots."""
+    case = get_object_or_404(
+        Case.objects.select_related("intake", "assigned_to__physician_profile__user"),
+        public_id=public_id,
+    )
+    decision = (
+        case.decisions.filter(outcome=ReviewDecision.Outcome.CANDIDATE)
+        .order_by("-decided_at")
+        .first()
+    )
+    if case.state != Case.State.CONSULT_REQUESTED or decision is None:
+        messages.info(
+            request, f"Case {case.reference} is not waiting for a booking ({case.patient_status})."
+        )
+        return redirect("frontdesk:home")
+    kind = ConsultationType.objects.get(
+        slug=scheduling.DECISION_TYPES[ReviewDecision.ConsultationType(decision.consultation_type)]
+    )
+    physician = case.assigned_to.physician_profile  # type: ignore[union-attr]
+    error, status = "", 200
+    if request.method == "POST":
+        form = SlotForm(request.POST)
+        if form.is_valid():
+            try:
+                consultation = scheduling.consultation_book(
+                    case=case,
+                    starts_at=form.cleaned_data["starts_at"],
+                    booked_by=signed_in_user(request),
+                    consultation_type=kind,
+                )
+            except ClinicError as refused:
+                error, status = str(refused), _refused_status(refused)
+            else:
+                messages.success(
+                    request,
+                    f"Booked {case.intake.legal_name} with {physician.display_name} on "
+                    f"{timezone.localtime(consultation.starts_at):%A %d %B at %H:%M}. "
+                    "The patient has been sent the details.",
+                )
+                return redirect("frontdesk:consultation", public_id=consultation.public_id)
+        else:
+            error = str(form.errors["starts_at"][0])
+    return _slot_page(
+        request,
+        case=case,
+        physician=physician,
+        kind=kind,
+        mode_display=decision.get_consultation_mode_display(),
+        error=error,
+        status=status,
+    )
+
+
+def _consultation(public_id: UUID) -> Consultation:
+    return get_object_or_404(
+        Consultation.objects.select_related(
+            "case__intake",
+            "patient",
+            "physician__physician_profile",
+            "consultation_type",
+            "booked_by",
+        ),
+        public_id=public_id,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@front_desk_only
+def reschedule(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    consultation = _consultation(public_id)
+    if consultation.state != Consultation.State.BOOKED:
+        messages.error(
+            request,
+            "Only a booked consultation can be moved; "
+            f"this one is {consultation.get_state_display().lower()}.",
+        )
+        return redirect("frontdesk:consultation", public_id=consultation.public_id)
+    error, status = "", 200
+    if request.method == "POST":
+        form = SlotForm(request.POST)
+        if form.is_valid():
+            try:
+                moved = scheduling.consultation_reschedule(
+                    consultation=consultation,
+                    starts_at=form.cleaned_data["starts_at"],
+                    by=signed_in_user(request),
+                )
+            except ClinicError as refused:
+                error, status = str(refused), _refused_status(refused)
+            else:
+                messages.success(
+                    request,
+                    f"Moved to {timezone.localtime(moved.starts_at):%A %d %B at %H:%M}. "
+                    "The patient has been sent the new time.",
+                )
+                return redirect("frontdesk:consultation", public_id=moved.public_id)
+        else:
+            error = str(form.errors["starts_at"][0])
+    return _slot_page(
+        request,
+        case=consultation.case,
+        physician=consultation.physician.physician_profile,
+        kind=consultation.consultation_type,
+        mode_display=consultation.get_mode_display(),
+        consultation=consultation,
+        error=error,
+        status=status,
+    )
+
+
+# --- One consultation -----------------------------------------------------------------------
+
+
+def _consultation_page(
+    request: HttpRequest,
+    consultation: Consultation,
+    *,
+    cancel_form: CancelForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "frontdesk/consultation.html",
+        {
+            "consultation": consultation,
+            "case": consultation.case,
+            "intake": consultation.case.intake,
+            "open_request": consultation.change_requests.open().first(),
+            "history": consultation.case.events.filter(kind__in=SCHEDULING_EVENTS).select_related(
+                "actor"
+            ),
+            "cancel_form": cancel_form or CancelForm(),
+            "now": timezone.now(),
+        },
+        status=status,
+    )
+
+
+@require_safe
+@front_desk_only
+def consultation_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _consultation_page(request, _consultation(public_id))
+
+
+MOVE_DONE = {
+    "cancel": "Cancelled; the patient has been told and the case is back on the list to book.",
+    "check_in": "Checked in.",
+    "complete": "Marked as completed.",
+    "no_show": "Recorded as a no-show; the case is back on the list to book.",
+}
+
+
+@require_POST
+@front_desk_only
+def consultation_move(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
+    """Check in, completed, no-show, or cancel (with a reason)."""
+    if action not in scheduling.CONSULTATION_MOVES:
+        raise Http404("No such change.")
+    consultation = _consultation(public_id)
+    reason = ""
+    if action == "cancel":
+        form = CancelForm(request.POST)
+        if not form.is_valid():
+            return _consultation_page(request, consultation, cancel_form=form)
+        reason = form.cleaned_data["reason"]
+    try:
+        scheduling.consultation_move(
+            consultation=consultation, action=action, by=signed_in_user(request), reason=reason
+        )
+    except ClinicError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, MOVE_DONE[action])
+    return redirect("frontdesk:consultation", public_id=consultation.public_id)
+
+
+@require_POST
+@front_desk_only
+def change_request_handled(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    change = get_object_or_404(
+        ConsultationChangeRequest.objects.select_related("consultation"), public_id=public_id
+    )
+    try:
+        scheduling.change_request_close(change=change, by=signed_in_user(request))
+    except ClinicError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "The patient's request is marked as handled.")
+    return redirect("frontdesk:consultation", public_id=change.consultation.public_id)
+
+
+# --- The day view -----------------------------------------------------------------------------
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return start, end
+
+
+@require_safe
+@front_desk_only
+def day_view(request: HttpRequest) -> HttpResponse:
+    """Every physician's consultations on one day, side by side; printable. Four
+    queries whatever the number of physicians and consultations."""
+    form = DayForm(request.GET or None)
+    shown = form.day()
+    start, end = _day_bounds(shown)
+    physicians = (
+        PhysicianProfile.objects.filter(user__is_active=True)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "working_hours",
+                queryset=WorkingHours.objects.filter(weekday=shown.weekday()).order_by("starts"),
+                to_attr="windows",
+            ),
+            Prefetch(
+                "time_off",
+                queryset=TimeOff.objects.filter(starts_at__lt=end, ends_at__gt=start),
+                to_attr="away",
+            ),
+        )
+        .order_by("display_name")
+    )
+    consultations = list(
+        Consultation.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .select_related("case__intake", "patient", "consultation_type")
+        .order_by("starts_at")
+    )
+    columns = []
+    for profile in physicians:
+        own = [c for c in consultations if c.physician_id == profile.user_id]
+        if own or profile.windows:
+            columns.append({"physician": profile, "consultations": own})
+    return render(
+        request,
+        "frontdesk/day.html",
+        {
+            "day": shown,
+            "today": timezone.localdate(),
+            "previous": shown - timedelta(days=1),
+            "next": shown + timedelta(days=1),
+            "columns": columns,
+            "form": DayForm(initial={"date": shown}),
+        },
+    )
+
+
+# --- Incomplete intakes -----------------------------------------------------------------------
+
+
+@require_safe
+@front_desk_only
+def incomplete(request: HttpRequest) -> HttpResponse:
+    """Drafts started more than ``INCOMPLETE_INTAKE_DAYS`` ago and not submitted."""
+    drafts = Intake.objects.incomplete(started_before=_incomplete_cutoff())
+    page = Paginator(drafts, INCOMPLETE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "frontdesk/incomplete.html",
+        {
+            "page": page,
+            "days": settings.INCOMPLETE_INTAKE_DAYS,
+            "step_count": STEP_COUNT,
+        },
+    )
+
+
+@require_POST
+@front_desk_only
+def incomplete_remind(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    intake = get_object_or_404(Intake.objects.select_related("patient"), public_id=public_id)
+    try:
+        services.intake_reminder_send(intake=intake, by=signed_in_user(request))
+    except ClinicError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"A reminder is on its way to {intake.patient.email}.")
+    return redirect("frontdesk:incomplete")

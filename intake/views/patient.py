@@ -6,6 +6,7 @@ from django.contrib.auth import login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -14,9 +15,10 @@ from clinic.errors import ClinicError
 from clinic.forms import PatientSignupForm
 from clinic.roles import Role
 from clinic.services import patient_account_create
-from intake import cases, services
+from intake import cases, notifications, scheduling, services
 from intake.forms import ConsentForm, InformationAnswerForm
-from intake.models import STEP_COUNT, ImagingFile, InformationRequest, Intake
+from intake.frontdesk_forms import ChangeRequestForm
+from intake.models import STEP_COUNT, Consultation, ImagingFile, InformationRequest, Intake
 from intake.selectors import (
     can_see_intake,
     intake_summary,
@@ -29,14 +31,97 @@ from treatments.models import TreatmentOption
 ACTIONS = {"next", "back", "exit", "stay"}
 
 
+def _home_page(
+    request: HttpRequest,
+    *,
+    bound: ChangeRequestForm | None = None,
+    bound_for: UUID | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    me = signed_in_user(request)
+    intakes = list(Intake.objects.of_patient(me))
+    draft = next((intake for intake in intakes if intake.is_draft), None)
+    consultations = list(Consultation.objects.upcoming_for(me, now=timezone.now()))
+    for consultation in consultations:
+        consultation.change_form = (  # type: ignore[attr-defined]
+            bound
+            if bound is not None and consultation.public_id == bound_for
+            else ChangeRequestForm(auto_id=f"id_%s_{consultation.public_id.hex[:8]}")
+        )
+    return render(
+        request,
+        "intake/home.html",
+        {
+            "intakes": intakes,
+            "draft": draft,
+            "step_count": STEP_COUNT,
+            "consultations": consultations,
+            "bound_for": bound_for,
+        },
+        status=status,
+    )
+
+
 @require_safe
 @role_required(Role.PATIENT)
 def home(request: HttpRequest) -> HttpResponse:
-    intakes = list(Intake.objects.of_patient(signed_in_user(request)))
-    draft = next((intake for intake in intakes if intake.is_draft), None)
-    return render(
-        request, "intake/home.html", {"intakes": intakes, "draft": draft, "step_count": STEP_COUNT}
+    return _home_page(request)
+
+
+def _own_consultation(request: HttpRequest, public_id: UUID) -> Consultation:
+    """The patient's own consultation; anyone else's is a 404."""
+    return get_object_or_404(
+        Consultation.objects.select_related("physician__physician_profile", "case__intake"),
+        public_id=public_id,
+        patient=signed_in_user(request),
     )
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def consultation_change(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The patient asks the front desk to move or cancel a booked consultation."""
+    consultation = _own_consultation(request, public_id)
+    form = ChangeRequestForm(request.POST, auto_id=f"id_%s_{consultation.public_id.hex[:8]}")
+    if form.is_valid():
+        try:
+            change = scheduling.consultation_change_request(
+                consultation=consultation,
+                patient=signed_in_user(request),
+                kind=form.cleaned_data["kind"],
+                message=form.cleaned_data["message"],
+            )
+        except ClinicError as refused:
+            form.add_error(None, str(refused))
+        else:
+            what = "move" if change.kind == change.Kind.RESCHEDULE else "cancel"
+            messages.success(
+                request,
+                f"We have asked the front desk to {what} your consultation; they will "
+                "contact you. Until then it stays booked."
+                + (
+                    " As it is less than 24 hours away, please also call the clinic."
+                    if change.late
+                    else ""
+                ),
+            )
+            return redirect("intake:home")
+    return _home_page(request, bound=form, bound_for=consultation.public_id)
+
+
+@require_safe
+@role_required(Role.PATIENT)
+def consultation_calendar(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The consultation as an .ics file for the patient's own calendar."""
+    consultation = _own_consultation(request, public_id)
+    response = HttpResponse(
+        notifications.consultation_calendar(
+            consultation, cancelled=consultation.state == Consultation.State.CANCELLED
+        ),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="consultation.ics"'
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

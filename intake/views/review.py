@@ -3,6 +3,7 @@ and one POST view per action on a case. Every action is a service in
 ``intake.cases``; a refused move comes back as a message on the case page."""
 
 from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +18,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from clinic.access import role_required, signed_in_user
 from clinic.errors import ClinicError
-from clinic.models import User
+from clinic.models import User, WorkingHours
 from clinic.roles import Role
 from intake import cases
-from intake.models import Case
+from intake.frontdesk_forms import DayForm
+from intake.models import Case, Consultation
 from intake.review_forms import (
     CandidateForm,
     CaseFilter,
@@ -79,6 +81,43 @@ def next_case(request: HttpRequest) -> HttpResponse:
         return redirect("review:queue")
     messages.success(request, f"You have claimed case {case.reference}.")
     return redirect("review:case", public_id=case.public_id)
+
+
+@require_safe
+@role_required(Role.PHYSICIAN)
+def calendar(request: HttpRequest) -> HttpResponse:
+    """The physician's own consultations, one week (Monday to Sunday) at a time."""
+    me = signed_in_user(request)
+    shown = DayForm(request.GET or None).day()
+    monday = shown - timedelta(days=shown.weekday())
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(monday, time.min, tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
+    consultations = (
+        Consultation.objects.filter(physician=me, starts_at__gte=start, starts_at__lt=end)
+        .exclude(state=Consultation.State.CANCELLED)
+        .select_related("case__intake", "consultation_type")
+        .order_by("starts_at")
+    )
+    by_day: dict[date, list[Consultation]] = {monday + timedelta(days=n): [] for n in range(7)}
+    for consultation in consultations:
+        by_day[timezone.localtime(consultation.starts_at).date()].append(consultation)
+    windows: dict[int, list[WorkingHours]] = {}
+    for window in WorkingHours.objects.filter(physician__user=me).order_by("starts"):
+        windows.setdefault(window.weekday, []).append(window)
+    return render(
+        request,
+        "review/calendar.html",
+        {
+            "days": [(day, windows.get(day.weekday(), []), rows) for day, rows in by_day.items()],
+            "week_empty": not windows and not any(by_day.values()),
+            "monday": monday,
+            "sunday": monday + timedelta(days=6),
+            "previous": monday - timedelta(days=7),
+            "next": monday + timedelta(days=7),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def _case(public_id: UUID) -> Case:

@@ -1,11 +1,13 @@
 """Demo accounts for trying the app. Idempotent: existing accounts are left as they are."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from clinic.models import User
 from clinic.roles import Role
@@ -41,7 +43,11 @@ DEMO_ACCOUNTS = [
     DemoAccount("rosa@clinic.example", "Rosa Rivera", Role.PATIENT),
     DemoAccount("ana@clinic.example", "Ana Costa", Role.PATIENT),
     DemoAccount("ben@clinic.example", "Ben Okafor", Role.PATIENT),
+    DemoAccount("lucy@clinic.example", "Lucy Chen", Role.PATIENT),
+    DemoAccount("omar@clinic.example", "Omar Haddad", Role.PATIENT),
 ]
+# A draft started this many days ago shows on the front desk's incomplete list.
+DEMO_DRAFT_AGE_DAYS = 5
 
 
 class Command(BaseCommand):
@@ -120,9 +126,10 @@ class Command(BaseCommand):
     def _demo_intakes(self) -> list[str]:
         """Submitted cases routed as a real submission would be (Maria's knee to Dr
         Lee with a blood-thinner caution, Rosa's urgent back to Dr Patel, Ana's
-        shoulder with a hard stop, Ben's hip released to the unassigned pool) and
-        Tom's draft stopped after step 1. Added once: a patient with any intake is
-        left alone."""
+        shoulder with a hard stop, Ben's hip released to the unassigned pool); Lucy's
+        elbow waiting for the front desk to book, Omar's knee booked; and Tom's draft
+        stopped after step 1 days ago. Added once: a patient with any intake is left
+        alone."""
         from intake import demo
         from intake.cases import case_claim, case_release
         from intake.models import Case, Intake
@@ -134,7 +141,10 @@ class Command(BaseCommand):
             ("rosa", demo.ROSA_BACK, "Rosa's back (red flag: urgent)"),
             ("ana", demo.ANA_SHOULDER, "Ana's shoulder (hard stop: high)"),
             ("ben", demo.BEN_HIP, "Ben's hip"),
+            ("lucy", demo.LUCY_ELBOW, "Lucy's elbow (consultation to book)"),
+            ("omar", demo.OMAR_KNEE, "Omar's knee (consultation booked)"),
         ]
+        front_desk = User.objects.get(email="frontdesk@clinic.example")
         for name, story, label in submitted:
             patient = User.objects.get(email=f"{name}@clinic.example")
             if Intake.objects.filter(patient=patient).exists():
@@ -146,11 +156,28 @@ class Command(BaseCommand):
                 physician = case.assigned_to
                 case_claim(case=case, physician=physician)
                 case_release(case=case, physician=physician)
+            if name in {"lucy", "omar"} and case.assigned_to is not None:
+                case = demo.demo_candidate(case, note="Demo: routine PRP discussion.")
+            booked = None
+            if name == "omar" and case.state == Case.State.CONSULT_REQUESTED:
+                booked = demo.demo_booking(case, booked_by=front_desk)
             case = Case.objects.select_related("assigned_to").get(pk=case.pk)
             where = case.assigned_to.full_name if case.assigned_to else "the unassigned pool"
             lines.append(f"{label} intake was submitted as case {case.reference} ({where}).")
+            if booked is not None:
+                lines.append(
+                    f"  booked for {timezone.localtime(booked.starts_at):%a %d %b %H:%M}; "
+                    "see the front desk's day view."
+                )
         tom = User.objects.get(email="tom@clinic.example")
         if not Intake.objects.filter(patient=tom).exists():
-            demo.demo_draft(tom)
-            lines.append("Tom has a draft intake to continue at step 2.")
+            draft = demo.demo_draft(tom)
+            # Started days ago, so it is on the front desk's incomplete list.
+            Intake.objects.filter(pk=draft.pk).update(
+                created_at=timezone.now() - timedelta(days=DEMO_DRAFT_AGE_DAYS)
+            )
+            lines.append(
+                f"Tom has a draft intake, started {DEMO_DRAFT_AGE_DAYS} days ago, "
+                "to continue at step 2."
+            )
         return lines
