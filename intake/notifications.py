@@ -6,7 +6,7 @@ Neither carries clinical details: the time, the place, the physician's name and 
 to log in."""
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.urls import reverse
@@ -39,8 +39,9 @@ def consultation_calendar(consultation: Consultation, *, cancelled: bool = False
     event.add("uid", consultation.uid)
     event.add("sequence", consultation.sequence)
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", consultation.starts_at)
-    event.add("dtend", consultation.ends_at)
+    # In UTC ("...Z"): a TZID would need a VTIMEZONE block that some calendars mishandle.
+    event.add("dtstart", consultation.starts_at.astimezone(UTC))
+    event.add("dtend", consultation.ends_at.astimezone(UTC))
     event.add("summary", f"Consultation at {settings.CLINIC_NAME}")
     event.add("location", vText(consultation.location))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")

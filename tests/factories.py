@@ -179,3 +179,48 @@ ABOUT_YOU: dict[str, Any] = {
     "height_cm": Decimal("170.0"),
     "weight_kg": Decimal("72.5"),
 }
+
+
+def working_hours(
+    profile: PhysicianProfile,
+    *,
+    weekdays: Any = range(5),
+    starts: Any = None,
+    ends: Any = None,
+    location: str = "Main clinic",
+) -> None:
+    """Weekly windows for the physician (by default Monday to Friday, 09:00-17:00)."""
+    from datetime import time
+
+    from clinic.models import WorkingHours
+
+    for weekday in weekdays:
+        WorkingHours.objects.create(
+            physician=profile,
+            weekday=weekday,
+            starts=starts or time(9),
+            ends=ends or time(17),
+            location=location,
+        )
+
+
+def case_to_book(physician: User, patient: User | None = None, mode: str = "in_person") -> Any:
+    """A submitted case the physician marked a candidate for a new consultation:
+    it is on the front desk's 'to schedule' list."""
+    from intake import cases
+    from intake.models import ReviewDecision
+    from treatments.models import TreatmentOption
+
+    case = submitted_case(patient or UserFactory.create(role=Role.PATIENT))
+    cases.case_mark_candidate(
+        case=case,
+        physician=physician,
+        decision=cases.CandidateDecision(
+            options=list(TreatmentOption.objects.filter(slug="prp")),
+            consultation_type=ReviewDecision.ConsultationType.NEW,
+            consultation_mode=mode,
+            urgency=ReviewDecision.Urgency.ROUTINE,
+        ),
+    )
+    case.refresh_from_db()
+    return case

@@ -92,7 +92,8 @@ def consultation_change(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 message=form.cleaned_data["message"],
             )
         except ClinicError as refused:
-            form.add_error(None, str(refused))
+            # Shown at the top: the form may no longer be offered (a request is open).
+            messages.error(request, str(refused))
         else:
             what = "move" if change.kind == change.Kind.RESCHEDULE else "cancel"
             messages.success(

@@ -1,10 +1,13 @@
+from datetime import timedelta
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from clinic.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from clinic.models import PhysicianProfile, User
 from clinic.roles import Role, role_of
-from intake.models import Case, Intake
+from intake.models import Case, Consultation, Intake
 from treatments.models import Priority
 
 
@@ -26,7 +29,7 @@ def test_seed_demo_creates_one_account_per_role_and_prints_the_logins(db, settin
     first, second = regions.values()
     assert first and second and first.isdisjoint(second)
     roles = [account.role for account in DEMO_ACCOUNTS]
-    assert roles.count(Role.PATIENT) == 5 and roles.count(Role.PHYSICIAN) == 2
+    assert roles.count(Role.PATIENT) == 7 and roles.count(Role.PHYSICIAN) == 2
 
 
 def test_seed_demo_twice_changes_nothing(db, settings):
@@ -35,8 +38,9 @@ def test_seed_demo_twice_changes_nothing(db, settings):
     before = list(User.objects.order_by("pk").values("pk", "email", "password"))
     call_command("seed_demo")
     assert list(User.objects.order_by("pk").values("pk", "email", "password")) == before
-    assert Intake.objects.count() == 5
-    assert Case.objects.count() == 4
+    assert Intake.objects.count() == 7
+    assert Case.objects.count() == 6
+    assert Consultation.objects.count() == 1
 
 
 def test_seed_demo_gives_maria_a_submitted_case_and_tom_a_draft(db, settings):
@@ -72,7 +76,26 @@ def test_seed_demo_fills_both_queues_and_the_pool_with_each_priority(db, setting
         "rosa": ("dr.patel@clinic.example", "Urgent"),
         "ana": ("dr.patel@clinic.example", "High"),
         "ben": (None, "Routine"),
+        "lucy": ("dr.patel@clinic.example", "Routine"),
+        "omar": ("dr.lee@clinic.example", "Routine"),
     }
+
+
+def test_seed_demo_has_a_case_to_book_a_booking_and_an_incomplete_intake(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    assert [case.patient.email for case in Case.objects.to_schedule()] == ["lucy@clinic.example"]
+    booked = Consultation.objects.select_related("patient", "physician").get()
+    assert (booked.patient.email, booked.physician.email, booked.state) == (
+        "omar@clinic.example",
+        "dr.lee@clinic.example",
+        Consultation.State.BOOKED,
+    )
+    assert booked.starts_at > timezone.now()
+    cutoff = timezone.now() - timedelta(days=settings.INCOMPLETE_INTAKE_DAYS)
+    assert [i.patient.email for i in Intake.objects.incomplete(started_before=cutoff)] == [
+        "tom@clinic.example"
+    ]
 
 
 def test_seed_demo_gives_both_physicians_working_hours_once(db, settings):

@@ -14,12 +14,19 @@ from icalendar import Calendar
 from clinic.errors import ClinicError
 from clinic.models import OutboundEmail, TimeOff, WorkingHours
 from clinic.roles import Role
-from intake import cases
-from intake.models import Case, CaseEvent, Consultation, ConsultationType, ReviewDecision
+from intake.models import (
+    Case,
+    CaseEvent,
+    Consultation,
+    ConsultationChangeRequest,
+    ConsultationType,
+)
 from intake.notifications import consultation_calendar
 from intake.scheduling import (
     SlotTaken,
+    change_request_close,
     consultation_book,
+    consultation_change_request,
     consultation_move,
     consultation_reschedule,
     free_slots,
@@ -27,8 +34,7 @@ from intake.scheduling import (
 )
 from tests.concurrency import race
 from tests.conftest import require, uses_postgresql
-from tests.factories import UserFactory, submitted_case
-from treatments.models import TreatmentOption
+from tests.factories import UserFactory, case_to_book, working_hours
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -45,26 +51,7 @@ def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def weekdays_nine_to_five(profile, location="Main clinic"):
-    for weekday in range(5):
-        WorkingHours.objects.create(
-            physician=profile, weekday=weekday, starts=time(9), ends=time(17), location=location
-        )
-
-
-def case_to_book(physician, patient=None, mode="in_person"):
-    case = submitted_case(patient or UserFactory.create(role=Role.PATIENT))
-    cases.case_mark_candidate(
-        case=case,
-        physician=physician,
-        decision=cases.CandidateDecision(
-            options=list(TreatmentOption.objects.filter(slug="prp")),
-            consultation_type=ReviewDecision.ConsultationType.NEW,
-            consultation_mode=mode,
-            urgency=ReviewDecision.Urgency.ROUTINE,
-        ),
-    )
-    case.refresh_from_db()
-    return case
+    working_hours(profile, location=location)
 
 
 def new_consultation():
@@ -363,3 +350,136 @@ def test_the_invitation_keeps_its_uid_and_cancels_cleanly(physician, front_desk)
     assert str(events[2]["status"]) == "CANCELLED"
     text = consultation_calendar(moved)
     assert "PRP" not in text and "knee" not in text.lower()
+
+
+def test_the_e_mails_carry_the_invitation_as_an_attachment(
+    physician, front_desk, django_capture_on_commit_callbacks, mailoutbox
+):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician)
+    with django_capture_on_commit_callbacks(execute=True):
+        consultation = consultation_book(
+            case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        consultation_move(
+            consultation=consultation, action="cancel", by=front_desk, reason="Physician ill"
+        )
+    booked, cancelled = mailoutbox[-2:]
+    ((name, content, mimetype),) = booked.attachments
+    assert (name, mimetype) == ("consultation.ics", "text/calendar; method=REQUEST")
+    assert "DTSTART:20270105T150000Z" in content and consultation.uid in content
+    ((_, content, mimetype),) = cancelled.attachments
+    assert mimetype == "text/calendar; method=CANCEL" and "METHOD:CANCEL" in content
+    assert "Physician ill" not in cancelled.body + content  # the reason stays in the clinic
+    assert not OutboundEmail.objects.exclude(calendar="").exists()  # erased once sent
+
+
+# --- After the booking ----------------------------------------------------------------------
+
+
+def test_a_no_show_puts_the_case_back_on_the_list_to_book(physician, front_desk):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician)
+    consultation = consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+    consultation_move(consultation=consultation, action="no_show", by=front_desk)
+    case.refresh_from_db()
+    assert case.state == Case.State.CONSULT_REQUESTED
+    assert list(Case.objects.to_schedule()) == [case]
+    # The missed consultation keeps its time: nothing else can be booked over it.
+    assert at(2027, 1, 5, 10) not in [
+        s.starts_at
+        for s in free_slots(
+            physician=physician.physician_profile,
+            consultation_type=new_consultation(),
+            start_day=date(2027, 1, 5),
+            days=1,
+            now=at(2027, 1, 1, 0),
+        )
+    ]
+
+
+def test_moving_a_consultation_may_overlap_its_own_old_time(physician, front_desk):
+    profile = physician.physician_profile
+    weekdays_nine_to_five(profile)
+    case = case_to_book(physician)
+    consultation = consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+    starts = {
+        s.starts_at
+        for s in free_slots(
+            physician=profile,
+            consultation_type=new_consultation(),
+            start_day=date(2027, 1, 5),
+            days=1,
+            now=at(2027, 1, 1, 0),
+            ignore=consultation,
+        )
+    }
+    assert at(2027, 1, 5, 10, 15) in starts
+    moved = consultation_reschedule(
+        consultation=consultation, starts_at=at(2027, 1, 5, 10, 15), by=front_desk
+    )
+    assert moved.ends_at == at(2027, 1, 5, 11)
+
+
+def test_a_patient_asks_to_move_or_cancel_and_the_front_desk_settles_it(
+    physician, front_desk, patient, other_patient
+):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician, patient=patient)
+    consultation = consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+    with pytest.raises(ClinicError, match="not one of your"):
+        consultation_change_request(consultation=consultation, patient=other_patient, kind="cancel")
+    asked = consultation_change_request(
+        consultation=consultation,
+        patient=patient,
+        kind="reschedule",
+        message="  Thursdays suit me better.  ",
+        now=at(2027, 1, 1, 9),
+    )
+    assert (asked.kind, asked.message, asked.late) == (
+        "reschedule",
+        "Thursdays suit me better.",
+        False,
+    )
+    assert case.events.latest("at").kind == CaseEvent.Kind.CHANGE_REQUESTED
+    with pytest.raises(ClinicError, match="already asked"):
+        consultation_change_request(consultation=consultation, patient=patient, kind="cancel")
+    consultation_reschedule(consultation=consultation, starts_at=at(2027, 1, 7, 10), by=front_desk)
+    asked.refresh_from_db()
+    assert asked.resolved_by == front_desk and asked.resolution.startswith("Moved to Thu 07 Jan")
+    # A cancellation with less than a day's notice is late; cancelling settles it.
+    late = consultation_change_request(
+        consultation=consultation, patient=patient, kind="cancel", now=at(2027, 1, 6, 12)
+    )
+    assert late.late
+    consultation_move(consultation=consultation, action="cancel", by=front_desk, reason="Asked")
+    late.refresh_from_db()
+    assert late.resolved_at is not None and late.resolution == "Cancelled."
+    with pytest.raises(ClinicError, match="no longer be changed online"):
+        consultation_change_request(consultation=consultation, patient=patient, kind="cancel")
+
+
+def test_a_request_can_be_marked_handled_by_the_front_desk_only(physician, front_desk, patient):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician, patient=patient)
+    consultation = consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+    asked = consultation_change_request(consultation=consultation, patient=patient, kind="cancel")
+    with pytest.raises(ClinicError, match="front desk"):
+        change_request_close(change=asked, by=physician)
+    change_request_close(change=asked, by=front_desk)
+    change_request_close(change=asked, by=front_desk)  # twice is harmless
+    asked.refresh_from_db()
+    assert asked.resolved_by == front_desk
+    consultation.refresh_from_db()
+    assert consultation.state == Consultation.State.BOOKED
+    assert not ConsultationChangeRequest.objects.open().exists()
+
+
+def test_one_open_request_per_consultation_is_the_database_s_rule(physician, front_desk, patient):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician, patient=patient)
+    consultation = consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+    ConsultationChangeRequest.objects.create(consultation=consultation, kind="cancel")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ConsultationChangeRequest.objects.create(consultation=consultation, kind="reschedule")
