@@ -41,7 +41,11 @@ class CancelForm(forms.Form):
 class DayForm(forms.Form):
     """A day on the calendar pages; anything unreadable or too far away is today."""
 
-    date = forms.DateField(label="Day", required=False, widget=forms.DateInput({"type": "date"}))
+    date = forms.DateField(
+        label="Day",
+        required=False,
+        widget=forms.DateInput({"type": "date", "class": "form-control"}),
+    )
 
     def day(self) -> Day:
         today = timezone.localdate()
