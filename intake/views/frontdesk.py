@@ -5,6 +5,7 @@ The front desk sees contact details and what to book, never the clinical record.
 Every change is a service in ``intake.scheduling`` (or ``intake.services``); a
 refused one comes back as a message on the page it was made from."""
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from itertools import groupby
 from uuid import UUID
@@ -144,9 +145,19 @@ def _slot_page(
     )
 
 
-def _refused_status(refused: ClinicError) -> int:
-    """409 when someone else took the time (the page shows fresh slots), else 200."""
-    return 409 if isinstance(refused, scheduling.SlotTaken) else 200
+def _slot_taken(
+    request: HttpRequest, take: Callable[[datetime], Consultation]
+) -> tuple[Consultation | None, str, int]:
+    """Reads the picked slot and books (or moves to) it: the consultation, or the
+    reason it was refused and the status to answer with (409 when someone else took
+    the time, so the page shows fresh slots; 200 for anything else)."""
+    form = SlotForm(request.POST)
+    if not form.is_valid():
+        return None, str(form.errors["starts_at"][0]), 200
+    try:
+        return take(form.cleaned_data["starts_at"]), "", 200
+    except ClinicError as refused:
+        return None, str(refused), 409 if isinstance(refused, scheduling.SlotTaken) else 200
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -175,27 +186,23 @@ def book(request: HttpRequest, public_id: UUID) -> HttpResponse:
     physician = case.assigned_to.physician_profile  # type: ignore[union-attr]
     error, status = "", 200
     if request.method == "POST":
-        form = SlotForm(request.POST)
-        if form.is_valid():
-            try:
-                consultation = scheduling.consultation_book(
-                    case=case,
-                    starts_at=form.cleaned_data["starts_at"],
-                    booked_by=signed_in_user(request),
-                    consultation_type=kind,
-                )
-            except ClinicError as refused:
-                error, status = str(refused), _refused_status(refused)
-            else:
-                messages.success(
-                    request,
-                    f"Booked {case.intake.legal_name} with {physician.display_name} on "
-                    f"{timezone.localtime(consultation.starts_at):%A %d %B at %H:%M}. "
-                    "The patient has been sent the details.",
-                )
-                return redirect("frontdesk:consultation", public_id=consultation.public_id)
-        else:
-            error = str(form.errors["starts_at"][0])
+        booked, error, status = _slot_taken(
+            request,
+            lambda starts_at: scheduling.consultation_book(
+                case=case,
+                starts_at=starts_at,
+                booked_by=signed_in_user(request),
+                consultation_type=kind,
+            ),
+        )
+        if booked is not None:
+            messages.success(
+                request,
+                f"Booked {case.intake.legal_name} with {physician.display_name} on "
+                f"{timezone.localtime(booked.starts_at):%A %d %B at %H:%M}. "
+                "The patient has been sent the details.",
+            )
+            return redirect("frontdesk:consultation", public_id=booked.public_id)
     return _slot_page(
         request,
         case=case,
@@ -233,25 +240,19 @@ def reschedule(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return redirect("frontdesk:consultation", public_id=consultation.public_id)
     error, status = "", 200
     if request.method == "POST":
-        form = SlotForm(request.POST)
-        if form.is_valid():
-            try:
-                moved = scheduling.consultation_reschedule(
-                    consultation=consultation,
-                    starts_at=form.cleaned_data["starts_at"],
-                    by=signed_in_user(request),
-                )
-            except ClinicError as refused:
-                error, status = str(refused), _refused_status(refused)
-            else:
-                messages.success(
-                    request,
-                    f"Moved to {timezone.localtime(moved.starts_at):%A %d %B at %H:%M}. "
-                    "The patient has been sent the new time.",
-                )
-                return redirect("frontdesk:consultation", public_id=moved.public_id)
-        else:
-            error = str(form.errors["starts_at"][0])
+        moved, error, status = _slot_taken(
+            request,
+            lambda starts_at: scheduling.consultation_reschedule(
+                consultation=consultation, starts_at=starts_at, by=signed_in_user(request)
+            ),
+        )
+        if moved is not None:
+            messages.success(
+                request,
+                f"Moved to {timezone.localtime(moved.starts_at):%A %d %B at %H:%M}. "
+                "The patient has been sent the new time.",
+            )
+            return redirect("frontdesk:consultation", public_id=moved.public_id)
     return _slot_page(
         request,
         case=consultation.case,
