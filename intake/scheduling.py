@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from clinic.errors import ClinicError
 from clinic.models import PhysicianProfile, TimeOff, User, WorkingHours
@@ -208,7 +208,7 @@ def _event(
 
 
 def _when(moment: datetime) -> str:
-    return f"{timezone.localtime(moment):%a %d %b %Y %H:%M}"
+    return dateformat.format(timezone.localtime(moment), "D j M Y H:i")
 
 
 def consultation_book(

@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import role_required, signed_in_user
@@ -145,6 +145,10 @@ def _slot_page(
     )
 
 
+def _day_and_time(moment: datetime) -> str:
+    return dateformat.format(timezone.localtime(moment), r"l j F \a\t H:i")
+
+
 def _slot_taken(
     request: HttpRequest, take: Callable[[datetime], Consultation]
 ) -> tuple[Consultation | None, str, int]:
@@ -199,7 +203,7 @@ def book(request: HttpRequest, public_id: UUID) -> HttpResponse:
             messages.success(
                 request,
                 f"Booked {case.intake.legal_name} with {physician.display_name} on "
-                f"{timezone.localtime(booked.starts_at):%A %d %B at %H:%M}. "
+                f"{_day_and_time(booked.starts_at)}. "
                 "The patient has been sent the details.",
             )
             return redirect("frontdesk:consultation", public_id=booked.public_id)
@@ -249,7 +253,7 @@ def reschedule(request: HttpRequest, public_id: UUID) -> HttpResponse:
         if moved is not None:
             messages.success(
                 request,
-                f"Moved to {timezone.localtime(moved.starts_at):%A %d %B at %H:%M}. "
+                f"Moved to {_day_and_time(moved.starts_at)}. "
                 "The patient has been sent the new time.",
             )
             return redirect("frontdesk:consultation", public_id=moved.public_id)

@@ -6,73 +6,23 @@ candidate; the front desk finds it on its 'To schedule' list.
 The queue, the case page, the patient's page and the front desk's list are checked
 with axe-core and for sideways scrolling, at 1280 and 375 px (the patient's page at
 375 px only); every problem is collected and reported at the end, so one bad page does
-not hide the rest of the journey. Set REVIEW_SHOTS (e.g. REVIEW_SHOTS=1) to also save
-a full-page screenshot at each of those widths in /tmp/review-shots, or set it to a
-folder path to save them there."""
+not hide the rest of the journey (see tests/browser/journey.py, also for screenshots)."""
 
-import os
 import re
-import tempfile
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Page, expect
 
 from intake import services
 from intake.models import Case
 from intake.routing import case_route
-from tests.factories import PASSWORD, intake_ready_to_sign, signature_for
+from tests.browser.journey import DESKTOP, PHONE, inspect, log_in
+from tests.factories import intake_ready_to_sign, signature_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = ViewportSize(width=375, height=812)
-DESKTOP = ViewportSize(width=1280, height=900)
 QUESTION = "Does the knee swell after you walk, and does it ever lock or give way?"
 ANSWER = "It swells a little after long walks. It has never locked or given way."
-
-
-def shots_folder() -> Path | None:
-    value = os.environ.get("REVIEW_SHOTS", "")
-    if not value:
-        return None
-    return Path(value) if os.sep in value else Path(tempfile.gettempdir()) / "review-shots"
-
-
-SHOTS = shots_folder()
-
-
-def inspect(
-    tab: Page,
-    name: str,
-    axe_violations,
-    problems: dict[str, list[str]],
-    widths: tuple[ViewportSize, ...] = (DESKTOP, PHONE),
-) -> None:
-    """Runs axe-core and measures sideways scrolling at each width, noting what is
-    wrong in ``problems``; saves a full-page screenshot when REVIEW_SHOTS is set.
-    Puts the tab back at the width it had."""
-    before = tab.viewport_size
-    for size in widths:
-        width = size["width"]
-        tab.set_viewport_size(size)
-        found = list(axe_violations(tab))
-        scroll_width = tab.evaluate("document.documentElement.scrollWidth")
-        if scroll_width > width:
-            found.append(f"the page is {scroll_width} px wide")
-        if found:
-            problems[f"{name} at {width} px"] = found
-        if SHOTS is not None:
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            tab.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    if before is not None:
-        tab.set_viewport_size(before)
-
-
-def log_in(tab: Page, base_url: str, email: str) -> None:
-    tab.goto(f"{base_url}/accounts/login/")
-    tab.get_by_label("E-mail address").fill(email)
-    tab.get_by_label("Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Log in").click()
 
 
 def success_message(tab: Page, text: str) -> None:

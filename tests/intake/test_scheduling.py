@@ -447,7 +447,9 @@ def test_a_patient_asks_to_move_or_cancel_and_the_front_desk_settles_it(
         consultation_change_request(consultation=consultation, patient=patient, kind="cancel")
     consultation_reschedule(consultation=consultation, starts_at=at(2027, 1, 7, 10), by=front_desk)
     asked.refresh_from_db()
-    assert asked.resolved_by == front_desk and asked.resolution.startswith("Moved to Thu 07 Jan")
+    assert asked.resolved_by == front_desk and asked.resolution.startswith(
+        "Moved to Thu 7 Jan 2027 10:00"
+    )
     # A cancellation with less than a day's notice is late; cancelling settles it.
     late = consultation_change_request(
         consultation=consultation, patient=patient, kind="cancel", now=at(2027, 1, 6, 12)
