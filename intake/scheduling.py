@@ -131,8 +131,13 @@ def free_slots(
     return slots
 
 
-def preferred_first(slots: Iterable[Slot], *, days: list[str], times: list[str]) -> list[Slot]:
-    """The patient's preferred weekdays and times of day first, each group in time order."""
+def suggested_slots(
+    slots: Iterable[Slot], *, days: list[str], times: list[str], limit: int = 6
+) -> tuple[list[Slot], bool]:
+    """A short choice to offer first: the earliest slots on the patient's preferred
+    weekdays and times of day, at most one per two hours of a day so the choice spans
+    several days. Falls back to the earliest slots when none is preferred (or the
+    patient gave no preference); the flag says which it is."""
     weekday_codes = [code for code, _ in WEEKDAYS] + ["sat", "sun"]
 
     def part_of_day(moment: datetime) -> str:
@@ -146,8 +151,23 @@ def preferred_first(slots: Iterable[Slot], *, days: list[str], times: list[str])
         time_ok = not times or part_of_day(local) in times
         return day_ok and time_ok
 
+    def spread(candidates: list[Slot]) -> list[Slot]:
+        chosen: list[Slot] = []
+        blocks: set[tuple[date, int]] = set()
+        for slot in candidates:
+            block = (slot.local_start.date(), slot.local_start.hour // 2)
+            if block not in blocks:
+                blocks.add(block)
+                chosen.append(slot)
+            if len(chosen) == limit:
+                break
+        return chosen
+
     ordered = sorted(slots, key=lambda s: s.starts_at)
-    return [s for s in ordered if preferred(s)] + [s for s in ordered if not preferred(s)]
+    matching = [s for s in ordered if preferred(s)] if (days or times) else []
+    if matching:
+        return spread(matching), True
+    return spread(ordered), False
 
 
 def _window_for(

@@ -110,11 +110,12 @@ def _slot_page(
         ignore=consultation,
     )
     intake = case.intake
-    ordered = scheduling.preferred_first(
-        slots, days=intake.preferred_days, times=intake.preferred_times
+    suggested, preferred = scheduling.suggested_slots(
+        slots,
+        days=intake.preferred_days,
+        times=intake.preferred_times,
+        limit=SUGGESTED_SLOTS,
     )
-    has_preferences = bool(intake.preferred_days or intake.preferred_times)
-    suggested = ordered[:SUGGESTED_SLOTS] if has_preferences else slots[:SUGGESTED_SLOTS]
     by_day = [
         (day, list(day_slots))
         for day, day_slots in groupby(slots, key=lambda slot: slot.local_start.date())
@@ -133,7 +134,7 @@ def _slot_page(
             "mode_display": mode_display,
             "consultation": consultation,
             "suggested": suggested,
-            "has_preferences": has_preferences,
+            "preferred": preferred,
             "by_day": by_day,
             "start_day": start_day,
             "end_day": later - timedelta(days=1),

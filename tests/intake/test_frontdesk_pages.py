@@ -185,7 +185,7 @@ def test_the_booking_page_offers_the_patient_s_preferred_times_first(login, fron
     assert response.context["by_day"][0][0] == timezone.localdate()  # every day, from today
     body = response.content.decode()
     assert "New consultation (45 min), in person" in body
-    assert "Suggested: the earliest times the patient prefers" in body
+    assert "Suggested: early times the patient prefers" in body
 
 
 def test_booking_a_slot_books_it_and_goes_to_the_consultation(login, front_desk, case):

@@ -31,6 +31,7 @@ from intake.scheduling import (
     consultation_reschedule,
     free_slots,
     reminders_send,
+    suggested_slots,
 )
 from tests.concurrency import race
 from tests.conftest import require, uses_postgresql
@@ -137,6 +138,31 @@ def test_slots_keep_the_wall_clock_across_daylight_saving(physician, monday, utc
         first[monday].starts_at.astimezone(ZoneInfo("UTC")).hour,
     ) == utc_hours
     assert all(s.starts_at.utcoffset() is not None for s in slots)
+
+
+def test_suggestions_are_the_patient_s_preferred_times_spread_over_days(physician):
+    weekdays_nine_to_five(physician.physician_profile)
+    slots = free_slots(
+        physician=physician.physician_profile,
+        consultation_type=new_consultation(),
+        start_day=date(2027, 1, 4),
+        days=14,
+        now=at(2027, 1, 1, 0),
+    )
+    chosen, preferred = suggested_slots(slots, days=["tue", "thu"], times=["morning"])
+    starts = [timezone.localtime(s.starts_at) for s in chosen]
+    assert preferred and [(m.day, m.hour, m.minute) for m in starts] == [
+        (5, 9, 0),
+        (5, 10, 0),
+        (7, 9, 0),
+        (7, 10, 0),
+        (12, 9, 0),
+        (12, 10, 0),
+    ]
+    anything, preferred = suggested_slots(slots, days=[], times=[], limit=3)
+    assert not preferred and [timezone.localtime(s.starts_at).hour for s in anything] == [9, 10, 12]
+    weekend, preferred = suggested_slots(slots, days=["sat"], times=[])
+    assert not preferred and weekend[0].starts_at == at(2027, 1, 4, 9)
 
 
 # --- Booking -------------------------------------------------------------------------------
