@@ -158,10 +158,10 @@ def red_flag_advice(intake: Intake) -> list[str]:
 
 
 def can_see_intake(user: User, intake: Intake) -> bool:
-    """The patient themself, physicians and clinic admins. Front desk schedules
-    without the clinical record. (Issue 6 narrows physicians to their own cases'
-    reviewers and records each access.)"""
+    """The patient themself and the clinic's physicians (any case: a colleague may
+    be asked for an opinion). The front desk schedules without the clinical record,
+    and clinic admins run configuration and accounts, not care."""
     role = role_of(user)
     if role == Role.PATIENT:
         return intake.patient_id == user.pk
-    return role in {Role.PHYSICIAN, Role.CLINIC_ADMIN}
+    return role == Role.PHYSICIAN

@@ -405,7 +405,7 @@ def imaging_file_remove(request: HttpRequest, public_id: UUID, file_id: UUID) ->
 
 
 @require_safe
-@role_required(Role.PATIENT, Role.PHYSICIAN, Role.CLINIC_ADMIN)
+@role_required(Role.PATIENT, Role.PHYSICIAN)
 def imaging_file(request: HttpRequest, file_id: UUID) -> FileResponse:
     """An uploaded report or image, to the people allowed to see its intake only."""
     record = get_object_or_404(ImagingFile.objects.select_related("intake"), public_id=file_id)

@@ -1,0 +1,337 @@
+"""Who may open what, for every URL the project has: each URL name x method (GET,
+POST) x persona has an expected outcome below. The URL list is read from the URL
+configuration, so a new URL without an entry fails ``test_every_url_has_an_entry``
+and no page can escape this table.
+
+Outcomes: ``200``, ``302`` (a redirect that is not to the login page), ``login`` (sent
+to log in), ``403``, ``404``, ``405``, ``409``. POSTs carry no data (the point is who
+gets in, not what the form does) and run in a savepoint that is rolled back, so each
+persona meets the same world. Set ``ACCESS_MATRIX_PRINT=1`` to print the table the
+app answers today (to review a change, never to paste blindly)."""
+
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from PIL import Image
+
+from clinic.models import User
+from clinic.roles import Role
+from intake import cases, services
+from intake.models import Consultation, InformationRequest
+from intake.scheduling import consultation_book, consultation_change_request
+from tests.factories import UserFactory, case_to_book, submitted_case, working_hours
+
+PERSONAS = ("anon", "patient_a", "patient_b", "physician", "other_physician", "desk", "admin")
+METHODS = ("GET", "POST")
+
+# URL name -> method -> outcome for each persona, in the order of PERSONAS.
+EXPECTED: dict[str, dict[str, str]] = {
+    "admin:index": {"GET": "302 302 302 302 302 302 200", "POST": "302 302 302 302 302 302 200"},
+    "frontdesk:book": {
+        "GET": "login 403 403 403 403 200 200",
+        "POST": "login 403 403 403 403 200 200",
+    },
+    "frontdesk:cancel": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 403 403 200 200",
+    },
+    "frontdesk:check_in": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 403 403 302 302",
+    },
+    "frontdesk:complete": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 403 403 302 302",
+    },
+    "frontdesk:consultation": {
+        "GET": "login 403 403 403 403 200 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "frontdesk:day": {
+        "GET": "login 403 403 403 403 200 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "frontdesk:home": {
+        "GET": "login 403 403 403 403 200 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "frontdesk:incomplete": {
+        "GET": "login 403 403 403 403 200 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "frontdesk:incomplete_remind": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 403 403 302 302",
+    },
+    "frontdesk:no_show": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 403 403 302 302",
+    },
+    "frontdesk:request_handled": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 403 403 302 302",
+    },
+    "frontdesk:reschedule": {
+        "GET": "login 403 403 403 403 200 200",
+        "POST": "login 403 403 403 403 200 200",
+    },
+    "healthz": {"GET": "200 200 200 200 200 200 200", "POST": "405 405 405 405 405 405 405"},
+    "home": {"GET": "200 200 200 200 200 200 200", "POST": "405 405 405 405 405 405 405"},
+    "intake:consultation_calendar": {
+        "GET": "login 200 404 403 403 403 403",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "intake:consultation_change": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 200 404 403 403 403 403",
+    },
+    "intake:detail": {
+        "GET": "login 200 404 403 403 403 403",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "intake:file": {"GET": "login 200 404 200 200 403 403", "POST": "405 405 405 405 405 405 405"},
+    "intake:file_remove": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 302 404 403 403 403 403",
+    },
+    "intake:home": {"GET": "login 200 200 403 403 403 403", "POST": "405 405 405 405 405 405 405"},
+    "intake:information_answer": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 200 404 403 403 403 403",
+    },
+    "intake:new": {"GET": "405 405 405 405 405 405 405", "POST": "login 302 302 403 403 403 403"},
+    "intake:signup": {"GET": "200 302 302 302 302 302 302", "POST": "200 302 302 302 302 302 302"},
+    "intake:step": {
+        "GET": "login 200 404 403 403 403 403",
+        "POST": "login 200 404 403 403 403 403",
+    },
+    "login": {"GET": "200 200 200 200 200 200 200", "POST": "200 200 200 200 200 200 200"},
+    "logout": {"GET": "405 405 405 405 405 405 405", "POST": "302 302 302 302 302 302 302"},
+    "password_change": {
+        "GET": "login 200 200 200 200 200 200",
+        "POST": "login 200 200 200 200 200 200",
+    },
+    "password_change_done": {
+        "GET": "login 200 200 200 200 200 200",
+        "POST": "login 405 405 405 405 405 405",
+    },
+    "password_reset": {"GET": "200 200 200 200 200 200 200", "POST": "200 200 200 200 200 200 200"},
+    "password_reset_complete": {
+        "GET": "200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "password_reset_confirm": {
+        "GET": "200 200 200 200 200 200 200",
+        "POST": "200 200 200 200 200 200 200",
+    },
+    "password_reset_done": {
+        "GET": "200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "review:ask": {"GET": "405 405 405 405 405 405 405", "POST": "login 403 403 200 200 403 403"},
+    "review:calendar": {
+        "GET": "login 403 403 200 200 403 403",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "review:candidate": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 200 200 403 403",
+    },
+    "review:case": {"GET": "login 403 403 200 200 403 403", "POST": "405 405 405 405 405 405 405"},
+    "review:case_print": {
+        "GET": "login 403 403 200 200 403 403",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "review:claim": {"GET": "405 405 405 405 405 405 405", "POST": "login 403 403 302 302 403 403"},
+    "review:imaging": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 200 200 403 403",
+    },
+    "review:next": {"GET": "405 405 405 405 405 405 405", "POST": "login 403 403 302 302 403 403"},
+    "review:not_candidate": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 200 200 403 403",
+    },
+    "review:queue": {"GET": "login 403 403 200 200 403 403", "POST": "405 405 405 405 405 405 405"},
+    "review:reassign": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 200 200 403 403",
+    },
+    "review:release": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 302 302 403 403",
+    },
+    "role_home": {"GET": "login 302 302 302 302 302 302", "POST": "405 405 405 405 405 405 405"},
+    "verify_email": {"GET": "200 200 200 200 200 200 200", "POST": "200 200 200 200 200 200 200"},
+    "verify_email_resend": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 302 302 302 302 302 302",
+    },
+}
+
+
+def _walk(patterns: list[Any], namespace: str = "") -> Iterator[str]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                yield "admin:index"  # the admin's own permission checks guard the rest
+                continue
+            yield from _walk(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}:{pattern.name}" if namespace else str(pattern.name)
+
+
+def url_names() -> list[str]:
+    return sorted(set(_walk(get_resolver().url_patterns)))
+
+
+@dataclass
+class World:
+    """One of everything, owned by patient A and worked by the assigned physician."""
+
+    users: dict[str, User | None]
+    args: dict[str, list[Any]]
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 20), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    patient_a = UserFactory.create(role=Role.PATIENT)
+    patient_b = UserFactory.create(role=Role.PATIENT)
+    from tests.factories import PhysicianFactory
+
+    physician = PhysicianFactory.create(regions=["knee", "hip"]).user
+    other_physician = PhysicianFactory.create(regions=["spine"]).user
+    desk = UserFactory.create(role=Role.FRONT_DESK)
+    admin = UserFactory.create(role=Role.CLINIC_ADMIN, is_staff=True, is_superuser=True)
+    working_hours(physician.physician_profile, weekdays=range(7))
+
+    # A case waiting for the patient's answer...
+    asked = submitted_case(patient_a)
+    cases.case_claim(case=asked, physician=physician)
+    question = cases.case_request_information(
+        case=asked, physician=physician, question="Does it swell?"
+    )
+    # ...one waiting to be booked, one booked with a patient's request, and a draft with
+    # an uploaded image.
+    to_book = case_to_book(physician, patient=patient_a)
+    booked_case = case_to_book(physician, patient=patient_a)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from intake.models import ConsultationType
+    from intake.scheduling import free_slots
+
+    slot = free_slots(
+        physician=physician.physician_profile,
+        consultation_type=ConsultationType.objects.get(slug="new-consultation"),
+        start_day=timezone.localdate() + timedelta(days=2),
+        days=3,
+    )[0]
+    consultation = consultation_book(case=booked_case, starts_at=slot.starts_at, booked_by=desk)
+    change = consultation_change_request(
+        consultation=consultation, patient=patient_a, kind="reschedule"
+    )
+    draft = services.intake_start(patient=patient_a)
+    image = services.imaging_file_add(
+        intake=draft,
+        upload=SimpleUploadedFile("knee.png", _png(), content_type="image/png"),
+        content_type="image/png",
+        max_files=10,
+    )
+    assert isinstance(question, InformationRequest) and isinstance(consultation, Consultation)
+    args: dict[str, list[Any]] = {
+        "verify_email": ["MQ", "set-password"],
+        "password_reset_confirm": ["MQ", "set-password"],
+        "intake:detail": [asked.intake.public_id],
+        "intake:step": [draft.public_id, 1],
+        "intake:file_remove": [draft.public_id, image.public_id],
+        "intake:information_answer": [asked.intake.public_id, question.public_id],
+        "intake:file": [image.public_id],
+        "intake:consultation_change": [consultation.public_id],
+        "intake:consultation_calendar": [consultation.public_id],
+        "frontdesk:incomplete_remind": [draft.public_id],
+        "frontdesk:book": [to_book.public_id],
+        "frontdesk:request_handled": [change.public_id],
+    }
+    for name in ("case", "case_print", "claim", "release", "reassign", "ask", "imaging"):
+        args[f"review:{name}"] = [asked.public_id]
+    for name in ("candidate", "not_candidate"):
+        args[f"review:{name}"] = [asked.public_id]
+    for name in ("consultation", "reschedule", "check_in", "complete", "no_show", "cancel"):
+        args[f"frontdesk:{name}"] = [consultation.public_id]
+    users: dict[str, User | None] = {
+        "anon": None,
+        "patient_a": patient_a,
+        "patient_b": patient_b,
+        "physician": physician,
+        "other_physician": other_physician,
+        "desk": desk,
+        "admin": admin,
+    }
+    return World(users=users, args=args)
+
+
+def outcome(response: Any) -> str:
+    if response.status_code == 302:
+        return "login" if response["Location"].startswith(reverse("login")) else "302"
+    return str(response.status_code)
+
+
+def answers(world: World, name: str, method: str) -> str:
+    """What each persona gets, in PERSONAS order, as one line."""
+    address = reverse(name, args=world.args.get(name, []))
+    got = []
+    for persona in PERSONAS:
+        client = Client()
+        user = world.users[persona]
+        if user is not None:
+            client.force_login(user)
+        with transaction.atomic():
+            response = client.get(address) if method == "GET" else client.post(address)
+            transaction.set_rollback(True)
+        got.append(outcome(response))
+    return " ".join(got)
+
+
+def test_every_url_has_an_entry() -> None:
+    missing = [name for name in url_names() if name not in EXPECTED]
+    assert not missing, f"URLs with no row in the access matrix: {missing}"
+    stale = [name for name in EXPECTED if name not in url_names()]
+    assert not stale, f"rows for URLs that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("name", url_names())
+def test_each_persona_gets_what_the_matrix_says(world: World, name: str) -> None:
+    got = {method: answers(world, name, method) for method in METHODS}
+    if os.environ.get("ACCESS_MATRIX_PRINT"):
+        print(f'\n    "{name}": {{"GET": "{got["GET"]}", "POST": "{got["POST"]}"}},')
+    assert got == EXPECTED.get(name), name
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["intake:home", "intake:detail", "review:case", "review:case_print", "frontdesk:consultation"],
+)
+def test_pages_for_signed_in_people_are_never_stored(world: World, name: str) -> None:
+    owner = {"intake": "patient_a", "review": "physician", "frontdesk": "desk"}[name.split(":")[0]]
+    client = Client()
+    client.force_login(world.users[owner])  # type: ignore[arg-type]
+    response = client.get(reverse(name, args=world.args.get(name, [])))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert Client().get(reverse("home")).get("Cache-Control", "") == ""  # public pages may cache
