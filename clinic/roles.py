@@ -5,6 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.urls import reverse
 
+from clinic.errors import ClinicError
 from clinic.models import User
 
 
@@ -63,3 +64,9 @@ def home_url_for(user: User | AnonymousUser) -> str:
     if role is None:
         return reverse("home")
     return reverse(HOME_URL_NAMES[role])
+
+
+def require_front_desk(user: User, *, doing: str) -> None:
+    """Services the front desk runs refuse anyone else (``doing``: what is refused)."""
+    if role_of(user) not in FRONT_DESK_ROLES:
+        raise ClinicError(f"Only the front desk {doing}.")

@@ -570,7 +570,8 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
     def to_schedule(self) -> "CaseQuerySet":
         """The front desk's list: consultations physicians asked for, oldest first,
-        with the decision that asked (no clinical answers are loaded)."""
+        with the decision that asked and any earlier consultation that was cancelled
+        or missed (no clinical answers are loaded)."""
         return (
             self.filter(state=Case.State.CONSULT_REQUESTED)
             .select_related("intake", "assigned_to__physician_profile")
@@ -581,7 +582,14 @@ class CaseQuerySet(models.QuerySet["Case"]):
                         outcome=ReviewDecision.Outcome.CANDIDATE
                     ).order_by("-decided_at"),
                     to_attr="candidate_decisions",
-                )
+                ),
+                models.Prefetch(
+                    "consultations",
+                    queryset=Consultation.objects.exclude(state=Consultation.State.BOOKED).order_by(
+                        "-starts_at"
+                    ),
+                    to_attr="earlier_consultations",
+                ),
             )
             .order_by("updated_at", "pk")
         )

@@ -23,7 +23,7 @@ from django.utils import dateformat, timezone
 
 from clinic.errors import ClinicError
 from clinic.models import PhysicianProfile, TimeOff, User, WorkingHours
-from clinic.roles import FRONT_DESK_ROLES, role_of
+from clinic.roles import require_front_desk
 from intake.models import (
     WEEKDAYS,
     Case,
@@ -74,6 +74,15 @@ def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
     return round_trip if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None) else moment
 
 
+def local_day_range(start_day: date, days: int = 1) -> tuple[datetime, datetime]:
+    """From midnight of ``start_day`` to midnight ``days`` later, in the clinic's zone
+    (a day across a daylight-saving change is 23 or 25 hours long)."""
+    zone = _zone()
+    return _local(start_day, time.min, zone), _local(
+        start_day + timedelta(days=days), time.min, zone
+    )
+
+
 def _time_off(physician: PhysicianProfile, start: datetime, end: datetime) -> QuerySet[TimeOff]:
     return TimeOff.objects.filter(physician=physician, starts_at__lt=end, ends_at__gt=start)
 
@@ -112,8 +121,7 @@ def free_slots(
     windows: dict[int, list[WorkingHours]] = {}
     for window in WorkingHours.objects.filter(physician=physician):
         windows.setdefault(window.weekday, []).append(window)
-    range_start = _local(start_day, time.min, zone)
-    range_end = _local(start_day + timedelta(days=days), time.min, zone)
+    range_start, range_end = local_day_range(start_day, days)
     busy = _busy(physician, range_start, range_end, ignore)
     slots: list[Slot] = []
     for offset in range(days):
@@ -210,11 +218,6 @@ def _check_slot(
     return window
 
 
-def _front_desk(user: User) -> None:
-    if role_of(user) not in FRONT_DESK_ROLES:
-        raise ClinicError("Only the front desk books consultations.")
-
-
 def _event(
     case: Case, *, kind: CaseEvent.Kind, actor: User, note: str, to: str | None = None
 ) -> None:
@@ -231,6 +234,36 @@ def _when(moment: datetime) -> str:
     return dateformat.format(timezone.localtime(moment), "D j M Y H:i")
 
 
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a physician asked the front desk to book: their decision, the
+    consultation type it means, and the physician (whose queue the case is in)."""
+
+    decision: ReviewDecision
+    consultation_type: ConsultationType
+    physician_id: int
+
+
+def booking_request(case: Case) -> BookingRequest:
+    """The consultation the physician asked for on ``case`` (their latest candidate
+    decision). Raises ``ClinicError`` when the case is not waiting for a booking."""
+    if case.state != Case.State.CONSULT_REQUESTED:
+        raise ClinicError(
+            f"Case {case.reference} is not waiting for a booking "
+            f"(it is {case.get_state_display().lower()})."
+        )
+    decision = (
+        case.decisions.filter(outcome=ReviewDecision.Outcome.CANDIDATE)
+        .order_by("-decided_at")
+        .first()
+    )
+    physician_id = case.assigned_to_id
+    if decision is None or physician_id is None:
+        raise ClinicError(f"Case {case.reference} has no physician's request to book.")
+    slug = DECISION_TYPES[ReviewDecision.ConsultationType(decision.consultation_type)]
+    return BookingRequest(decision, ConsultationType.objects.get(slug=slug), physician_id)
+
+
 def consultation_book(
     *,
     case: Case,
@@ -242,28 +275,15 @@ def consultation_book(
     with that physician. Raises ``SlotTaken`` when someone booked it first."""
     from intake.notifications import consultation_notify
 
-    _front_desk(booked_by)
+    require_front_desk(booked_by, doing="books consultations")
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        if locked.state != Case.State.CONSULT_REQUESTED:
-            raise ClinicError(
-                f"Case {locked.reference} is not waiting for a booking "
-                f"(it is {locked.get_state_display().lower()})."
-            )
-        decision = (
-            locked.decisions.filter(outcome=ReviewDecision.Outcome.CANDIDATE)
-            .order_by("-decided_at")
-            .first()
-        )
-        if decision is None or locked.assigned_to_id is None:
-            raise ClinicError(f"Case {locked.reference} has no physician's request to book.")
-        kind = consultation_type or ConsultationType.objects.get(
-            slug=DECISION_TYPES[ReviewDecision.ConsultationType(decision.consultation_type)]
-        )
+        request = booking_request(locked)
+        decision, kind = request.decision, consultation_type or request.consultation_type
         physician = (
             PhysicianProfile.objects.select_for_update()
             .select_related("user")
-            .get(user_id=locked.assigned_to_id)
+            .get(user_id=request.physician_id)
         )
         ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
         window = _check_slot(physician, starts_at, ends_at)
@@ -302,7 +322,7 @@ def consultation_reschedule(
     """Moves a booked consultation to a new time (same physician and length)."""
     from intake.notifications import consultation_notify
 
-    _front_desk(by)
+    require_front_desk(by, doing="moves consultations")
     with transaction.atomic():
         locked = (
             Consultation.objects.select_for_update()
@@ -375,7 +395,7 @@ def consultation_move(
     request of the patient's for this consultation is settled by the change."""
     from intake.notifications import consultation_notify
 
-    _front_desk(by)
+    require_front_desk(by, doing="changes consultations")
     sources, target, kind = CONSULTATION_MOVES[action]
     reason = reason.strip()
     if action == "cancel" and not reason:
@@ -462,7 +482,7 @@ def consultation_change_request(
 def change_request_close(*, change: ConsultationChangeRequest, by: User) -> None:
     """The front desk marks a patient's request handled without moving the
     consultation (e.g. the patient withdrew it on the phone)."""
-    _front_desk(by)
+    require_front_desk(by, doing="handles patients' requests")
     with transaction.atomic():
         locked = ConsultationChangeRequest.objects.select_for_update().get(pk=change.pk)
         if locked.resolved_at is not None:

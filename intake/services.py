@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from clinic.errors import ClinicError
 from clinic.models import User
+from clinic.roles import require_front_desk
 from clinic.services import email_queue
 from intake.models import (
     ABOUT_YOU_FIELDS,
@@ -109,10 +110,7 @@ def intake_reminder_send(*, intake: Intake, by: User, now: datetime | None = Non
     """E-mails the patient (through the outbox and Celery, on commit) that their
     intake is waiting, with a link to log in and no health details. Only for a
     draft, by the front desk, and not twice within ``INTAKE_REMINDER_GAP``."""
-    from clinic.roles import FRONT_DESK_ROLES, role_of
-
-    if role_of(by) not in FRONT_DESK_ROLES:
-        raise ClinicError("Only the front desk sends intake reminders.")
+    require_front_desk(by, doing="sends intake reminders")
     now = now or timezone.now()
     with transaction.atomic():
         locked = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)

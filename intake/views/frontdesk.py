@@ -33,7 +33,6 @@ from intake.models import (
     ConsultationChangeRequest,
     ConsultationType,
     Intake,
-    ReviewDecision,
 )
 
 # Suggested slots shown above the full list: the patient's preferred times first.
@@ -61,15 +60,11 @@ def _incomplete_cutoff() -> datetime:
 @front_desk_only
 def home(request: HttpRequest) -> HttpResponse:
     """The patients' open requests, then the consultations physicians asked for."""
-    earlier = Consultation.objects.exclude(state=Consultation.State.BOOKED).order_by("-starts_at")
-    to_schedule = Case.objects.to_schedule().prefetch_related(
-        Prefetch("consultations", queryset=earlier, to_attr="earlier_consultations")
-    )
     return render(
         request,
         "frontdesk/home.html",
         {
-            "to_schedule": to_schedule,
+            "to_schedule": Case.objects.to_schedule(),
             "requests": ConsultationChangeRequest.objects.for_front_desk(),
             "today": timezone.localdate(),
             "incomplete_count": Intake.objects.incomplete(
@@ -175,19 +170,12 @@ def book(request: HttpRequest, public_id: UUID) -> HttpResponse:
         Case.objects.select_related("intake", "assigned_to__physician_profile__user"),
         public_id=public_id,
     )
-    decision = (
-        case.decisions.filter(outcome=ReviewDecision.Outcome.CANDIDATE)
-        .order_by("-decided_at")
-        .first()
-    )
-    if case.state != Case.State.CONSULT_REQUESTED or decision is None:
-        messages.info(
-            request, f"Case {case.reference} is not waiting for a booking ({case.patient_status})."
-        )
+    try:
+        asked = scheduling.booking_request(case)
+    except ClinicError as refused:
+        messages.info(request, str(refused))
         return redirect("frontdesk:home")
-    kind = ConsultationType.objects.get(
-        slug=scheduling.DECISION_TYPES[ReviewDecision.ConsultationType(decision.consultation_type)]
-    )
+    kind = asked.consultation_type
     physician = case.assigned_to.physician_profile  # type: ignore[union-attr]
     error, status = "", 200
     if request.method == "POST":
@@ -213,7 +201,7 @@ def book(request: HttpRequest, public_id: UUID) -> HttpResponse:
         case=case,
         physician=physician,
         kind=kind,
-        mode_display=decision.get_consultation_mode_display(),
+        mode_display=asked.decision.get_consultation_mode_display(),
         error=error,
         status=status,
     )
@@ -293,6 +281,7 @@ def _consultation_page(
             ),
             "cancel_form": cancel_form or CancelForm(),
             "now": timezone.now(),
+            "late_notice_hours": scheduling.LATE_NOTICE_HOURS,
         },
         status=status,
     )
@@ -354,13 +343,6 @@ def change_request_handled(request: HttpRequest, public_id: UUID) -> HttpRespons
 # --- The day view -----------------------------------------------------------------------------
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-    return start, end
-
-
 @require_safe
 @front_desk_only
 def day_view(request: HttpRequest) -> HttpResponse:
@@ -368,7 +350,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
     queries whatever the number of physicians and consultations."""
     form = DayForm(request.GET or None)
     shown = form.day()
-    start, end = _day_bounds(shown)
+    start, end = scheduling.local_day_range(shown)
     physicians = (
         PhysicianProfile.objects.filter(user__is_active=True)
         .select_related("user")

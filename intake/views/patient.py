@@ -57,6 +57,7 @@ def _home_page(
             "step_count": STEP_COUNT,
             "consultations": consultations,
             "bound_for": bound_for,
+            "late_notice_hours": scheduling.LATE_NOTICE_HOURS,
         },
         status=status,
     )
@@ -101,7 +102,8 @@ def consultation_change(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 f"We have asked the front desk to {what} your consultation; they will "
                 "contact you. Until then it stays booked."
                 + (
-                    " As it is less than 24 hours away, please also call the clinic."
+                    f" As it is less than {scheduling.LATE_NOTICE_HOURS} hours away, "
+                    "please also call the clinic."
                     if change.late
                     else ""
                 ),

@@ -3,7 +3,7 @@ and one POST view per action on a case. Every action is a service in
 ``intake.cases``; a refused move comes back as a message on the case page."""
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from intake.review_forms import (
     QuestionForm,
     ReassignForm,
 )
+from intake.scheduling import local_day_range
 from intake.selectors import case_review, intake_summary
 from treatments.models import Contraindication
 
@@ -90,9 +91,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     me = signed_in_user(request)
     shown = DayForm(request.GET or None).day()
     monday = shown - timedelta(days=shown.weekday())
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(monday, time.min, tzinfo=zone)
-    end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
+    start, end = local_day_range(monday, 7)
     consultations = (
         Consultation.objects.filter(physician=me, starts_at__gte=start, starts_at__lt=end)
         .exclude(state=Consultation.State.CANCELLED)

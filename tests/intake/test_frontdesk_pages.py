@@ -119,9 +119,10 @@ def test_the_front_desk_and_admins_open_every_page(
     request, login, case, consultation, change, persona
 ):
     client = login(request.getfixturevalue(persona))
-    gets, _ = front_desk_urls(case, consultation, change)
+    # ``case`` is booked already (its page sends the desk back); book another one.
+    gets, _ = front_desk_urls(case_to_book(case.assigned_to), consultation, change)
     for address in gets:
-        response = client.get(address, follow=True)
+        response = client.get(address)
         assert response.status_code == 200, address
 
 
