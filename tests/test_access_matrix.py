@@ -13,6 +13,7 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,14 +21,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from PIL import Image
 
 from clinic.models import User
 from clinic.roles import Role
 from intake import cases, services
-from intake.models import Consultation, InformationRequest
-from intake.scheduling import consultation_book, consultation_change_request
-from tests.factories import UserFactory, case_to_book, submitted_case, working_hours
+from intake.models import Consultation, ConsultationType, InformationRequest
+from intake.scheduling import consultation_book, consultation_change_request, free_slots
+from tests.factories import (
+    PhysicianFactory,
+    UserFactory,
+    case_to_book,
+    submitted_case,
+    working_hours,
+)
 
 PERSONAS = ("anon", "patient_a", "patient_b", "physician", "other_physician", "desk", "admin")
 METHODS = ("GET", "POST")
@@ -211,8 +219,6 @@ def _png() -> bytes:
 def world(db: None) -> World:
     patient_a = UserFactory.create(role=Role.PATIENT)
     patient_b = UserFactory.create(role=Role.PATIENT)
-    from tests.factories import PhysicianFactory
-
     physician = PhysicianFactory.create(regions=["knee", "hip"]).user
     other_physician = PhysicianFactory.create(regions=["spine"]).user
     desk = UserFactory.create(role=Role.FRONT_DESK)
@@ -229,13 +235,6 @@ def world(db: None) -> World:
     # an uploaded image.
     to_book = case_to_book(physician, patient=patient_a)
     booked_case = case_to_book(physician, patient=patient_a)
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from intake.models import ConsultationType
-    from intake.scheduling import free_slots
-
     slot = free_slots(
         physician=physician.physician_profile,
         consultation_type=ConsultationType.objects.get(slug="new-consultation"),
