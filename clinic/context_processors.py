@@ -1,8 +1,21 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from clinic.middleware import session_seconds_left
+from clinic.models import User
 from clinic.roles import role_of
+from clinic.two_factor import second_factor_required
 
 
 def clinic(request: HttpRequest) -> dict[str, object]:
-    return {"CLINIC_NAME": settings.CLINIC_NAME, "user_role": role_of(request.user)}
+    user = request.user
+    signed_in = isinstance(user, User)
+    return {
+        "CLINIC_NAME": settings.CLINIC_NAME,
+        "LOGIN_LOCKOUT_MINUTES": settings.LOGIN_LOCKOUT_MINUTES,
+        "user_role": role_of(user),
+        "uses_two_factor": signed_in and second_factor_required(user),
+        # For the page's sign-out warning (static/js/clinic.js).
+        "session_seconds_left": session_seconds_left(request) if signed_in else None,
+        "session_warning_seconds": settings.SESSION_WARNING_SECONDS,
+    }

@@ -1,13 +1,24 @@
 from typing import Any
 
+import django_filters
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 
-from clinic.models import User
+from clinic.models import AuditEvent, User
 from clinic.services import email_queue
+
+
+class DateInput(forms.DateInput):
+    """A browser date picker, with the ISO date it expects."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class PatientSignupForm(forms.Form):
@@ -79,3 +90,48 @@ class OutboxPasswordResetForm(PasswordResetForm):
     ) -> None:
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         email_queue(to=to_email, subject=subject, template=email_template_name, context=context)
+
+
+class OneTimeCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        strip=True,
+        widget=forms.TextInput(
+            {"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+        help_text="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+    )
+
+
+class AuditFilter(django_filters.FilterSet):
+    """The admins' audit search: by patient, by the person who looked, by date."""
+
+    patient = django_filters.CharFilter(
+        label="Patient (name or e-mail)", method="filter_person", field_name="patient"
+    )
+    actor = django_filters.CharFilter(
+        label="Seen by (name or e-mail)", method="filter_person", field_name="actor"
+    )
+    action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices, empty_label="Any")
+    since = django_filters.DateFilter(
+        label="From", field_name="at", lookup_expr="date__gte", widget=DateInput
+    )
+    until = django_filters.DateFilter(
+        label="To", field_name="at", lookup_expr="date__lte", widget=DateInput
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["patient", "actor", "action", "since", "until"]
+
+    def filter_person(
+        self, queryset: QuerySet[AuditEvent], name: str, value: str
+    ) -> QuerySet[AuditEvent]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(**{f"{name}__email__icontains": value})
+            | Q(**{f"{name}__full_name__icontains": value})
+        )

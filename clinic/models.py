@@ -4,11 +4,27 @@ outbox of e-mails it sends."""
 import uuid
 from typing import Any, ClassVar
 
+import pghistory
+import pgtrigger
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+
+def history(model_name: str, **options: Any) -> Any:
+    """django-pghistory's tracking, as used for every clinical model: a snapshot of
+    the row after every insert and update, and the last one before a delete, in
+    ``<Model>History``, reached as ``record.history``."""
+    return pghistory.track(
+        pghistory.InsertEvent(),
+        pghistory.UpdateEvent(),
+        pghistory.DeleteEvent(),
+        model_name=f"{model_name}History",
+        obj_field=pghistory.ObjForeignKey(related_name="history"),
+        **options,
+    )
 
 
 class UserManager(BaseUserManager["User"]):
@@ -32,6 +48,8 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
+# Account changes (role, activation, name) are kept; the password hash is not.
+@history("User", exclude=["password", "last_login"])
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in. The role comes from the user's group (see clinic.roles)."""
 
@@ -190,3 +208,50 @@ class TimeOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.physician}: {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class AuditEvent(models.Model):
+    """One read of a patient's data: who saw which record, how, when (UTC), from
+    where, in which request. Written by ``clinic.audit``; changes to clinical rows
+    are kept by django-pghistory's triggers instead.
+
+    Append-only: on PostgreSQL a trigger refuses UPDATE and DELETE, so not even the
+    application's own database user can rewrite what was seen."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        LIST = "list", "Listed"
+        PRINT = "print", "Printed"
+        DOWNLOAD = "download", "Downloaded"
+        EXPORT = "export", "Exported"
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_role = models.CharField(max_length=20, blank=True)
+    patient = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    record_type = models.CharField(max_length=40)
+    record_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = "audit event"
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "-at"], name="audit_patient_at"),
+            models.Index(fields=["actor", "-at"], name="audit_actor_at"),
+            models.Index(fields=["-at"], name="audit_at"),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.record_type}"

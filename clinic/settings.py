@@ -5,11 +5,13 @@ the typed helpers in ``clinic.env``; the defaults suit local development. README
 lists the variables.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -48,22 +50,38 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "phonenumber_field",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
     "treatments",
     "clinic",
     "intake",
 ]
 
 MIDDLEWARE = [
+    "clinic.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "clinic.middleware.NoStoreForSignedInMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.middleware.SessionLimitsMiddleware",
+    "clinic.middleware.SecondFactorRequiredMiddleware",
+    "clinic.middleware.NoStoreForSignedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "clinic.middleware.HistoryMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -97,6 +115,12 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "clinic.User"
+# django-axes first: it refuses a login attempt from a locked-out account or address
+# before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -223,8 +247,61 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 12 * 60 * 60
 X_FRAME_OPTIONS = "DENY"
+
+# Sessions: signed out after this many minutes without a request (staff, patients),
+# and after SESSION_MAX_HOURS whatever happens; a warning shows this many seconds
+# before the idle limit, with a button to stay signed in.
+SESSION_IDLE_MINUTES_STAFF = env_int("SESSION_IDLE_MINUTES_STAFF", default=15, minimum=1)
+SESSION_IDLE_MINUTES_PATIENT = env_int("SESSION_IDLE_MINUTES_PATIENT", default=30, minimum=1)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", default=12, minimum=1)
+SESSION_WARNING_SECONDS = env_int("SESSION_WARNING_SECONDS", default=120, minimum=10)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 60 * 60
+# Activity is written to the session at most this often (seconds).
+SESSION_ACTIVITY_SECONDS = env_int("SESSION_ACTIVITY_SECONDS", default=30, minimum=1)
+
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failed attempts for one
+# account, or from one address, logins are refused for LOGIN_LOCKOUT_MINUTES. The
+# address is read by clinic.access.client_ip (CLIENT_IP_HEADER), so a client cannot
+# reset its count with a forged X-Forwarded-For.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "clinic.access.client_ip"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Two-factor sign-in (django-otp): staff confirm a time-based code from an
+# authenticator app, or a recovery code, before any page opens.
+OTP_TOTP_ISSUER = CLINIC_NAME
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
+# Content-Security-Policy (django-csp): our own files only; scripts only from our
+# static files or with this response's nonce, never inline. Styles allow inline
+# attributes (the intake's progress bar, the admin site's templates); a style
+# cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+# Change history (django-pghistory): triggers keep every version of clinical rows,
+# with who and which request; the history tables refuse UPDATE and DELETE.
+PGHISTORY_APPEND_ONLY = True
 
 LOGGING = {
     "version": 1,

@@ -1,16 +1,26 @@
+from urllib.parse import urlencode
+
+import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.access import signed_in_user
+from clinic import two_factor
+from clinic.access import role_required, signed_in_user
 from clinic.celery import app as celery_app
 from clinic.errors import ClinicError
-from clinic.roles import home_url_for, role_of
+from clinic.forms import AuditFilter, OneTimeCodeForm
+from clinic.middleware import session_seconds_left, session_touch
+from clinic.models import AuditEvent, User
+from clinic.roles import Role, home_url_for, role_of
 from clinic.services import email_verification_send, email_verify
 from treatments.models import TreatmentOption
 
@@ -82,4 +92,133 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = state["database"] == "ok" and state["broker"] in {"ok", "in-process"}
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", **state}, status=200 if healthy else 503
+    )
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where to go once the code is confirmed: the page asked for, if it is ours."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return home_url_for(request.user)
+
+
+RECOVERY_CODES_SESSION_KEY = "clinic_new_recovery_codes"
+
+
+def _staff_member(request: HttpRequest) -> User:
+    """Two-factor sign-in is for staff; patients sign in with their password."""
+    user = signed_in_user(request)
+    if not two_factor.second_factor_required(user):
+        raise PermissionDenied("Two-factor sign-in is for clinic staff.")
+    return user
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """First sign-in of a staff member: scan the QR code into an authenticator app,
+    type its code, and receive recovery codes."""
+    user = _staff_member(request)
+    if two_factor.has_authenticator(user):
+        return redirect("two_factor_verify")
+    device = two_factor.authenticator_pending(user)
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = two_factor.authenticator_confirm(user=user, token=form.cleaned_data["code"])
+        if codes is not None:
+            django_otp.login(request, device)
+            request.session[RECOVERY_CODES_SESSION_KEY] = codes
+            query = urlencode({"next": _next_url(request)})
+            return redirect(f"{reverse('two_factor_recovery')}?{query}")
+        form.add_error(
+            "code", "That code did not match. Check the app's clock and try the new code."
+        )
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_svg": two_factor.authenticator_qr_svg(device),
+            "secret": two_factor.authenticator_secret(device),
+            "next": _next_url(request),
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    user = _staff_member(request)
+    if not two_factor.has_authenticator(user):
+        return redirect("two_factor_setup")
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = two_factor.second_factor_verify(user=user, token=form.cleaned_data["code"])
+        if device is not None:
+            django_otp.login(request, device)
+            if device.name == two_factor.RECOVERY_DEVICE_NAME:
+                left = two_factor.recovery_codes_left(user)
+                messages.warning(
+                    request,
+                    f"You used a recovery code; {left} left. Make new ones under "
+                    "“Two-factor sign-in” if you are running low.",
+                )
+            return redirect(_next_url(request))
+        form.add_error(
+            "code", "That code did not work. Codes change every 30 seconds and work once."
+        )
+    return render(
+        request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)}
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def two_factor_recovery(request: HttpRequest) -> HttpResponse:
+    """Shows new recovery codes once (after setup), and makes a new set on request."""
+    user = _staff_member(request)
+    if request.method == "POST":
+        request.session[RECOVERY_CODES_SESSION_KEY] = two_factor.recovery_codes_renew(user=user)
+        return redirect("two_factor_recovery")
+    codes = request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
+    return render(
+        request,
+        "registration/two_factor_recovery.html",
+        {
+            "codes": codes,
+            "left": two_factor.recovery_codes_left(user),
+            "next": _next_url(request),
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def session(request: HttpRequest) -> JsonResponse:
+    """For the sign-out warning: GET says how many seconds the session has left (and
+    does not count as activity); POST ("Stay signed in") restarts the idle clock."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"signed_in": False, "seconds_left": 0})
+    if request.method == "POST":
+        session_touch(request)
+    return JsonResponse({"signed_in": True, "seconds_left": session_seconds_left(request)})
+
+
+@require_safe
+@role_required(Role.CLINIC_ADMIN)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Who saw which patient's records: searchable by patient, person and date."""
+    filterset = AuditFilter(
+        request.GET or None,
+        queryset=AuditEvent.objects.select_related("actor", "patient"),
+    )
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clinic/audit_log.html",
+        {"filter": filterset, "page": page, "query": query.urlencode()},
     )

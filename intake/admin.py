@@ -4,8 +4,9 @@ are read here, never edited (their changes go through the services and events)."
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
+from clinic.audit import Action, audit_read
 from intake import services
 from intake.models import (
     AnswerOption,
@@ -76,6 +77,23 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
         return False
 
 
+class PatientRecordAdmin(ReadOnlyAdmin):
+    """A patient's record, read in the admin: each opening is in the audit log."""
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        record = self.get_object(request, object_id)
+        if record is not None and response.status_code == 200:
+            audit_read(request, action=Action.VIEW, record=record, patient_id=record.patient_id)
+        return response
+
+
 class CaseEventInline(admin.TabularInline[CaseEvent, Case]):
     model = CaseEvent
     extra = 0
@@ -120,7 +138,7 @@ class ReviewDecisionInline(admin.StackedInline[ReviewDecision, Case]):
 
 
 @admin.register(Case)
-class CaseAdmin(ReadOnlyAdmin):
+class CaseAdmin(PatientRecordAdmin):
     list_select_related = ["patient", "assigned_to"]
     list_display = ["reference", "patient", "state", "priority", "assigned_to", "created_at"]
     list_filter = ["state", "priority"]
@@ -129,7 +147,7 @@ class CaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Intake)
-class IntakeAdmin(ReadOnlyAdmin):
+class IntakeAdmin(PatientRecordAdmin):
     list_display = ["public_id", "patient", "status", "created_at", "submitted_at"]
     list_filter = ["status"]
     search_fields = ["patient__email", "legal_name"]

@@ -16,6 +16,7 @@ from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from clinic.forms import DateInput
 from intake.models import (
     ABOUT_YOU_FIELDS,
     HEIGHT_CM_RANGE,
@@ -44,13 +45,6 @@ PAIN_CHOICES = [("", "Choose 0–10")] + [
     for n in range(PAIN_SCALE_MAX + 1)
 ]
 PHONE_ERROR = "Enter a phone number we can call, such as (201) 555-0123 or +44 20 7946 0958."
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def _past_date(value: date | None, *, what: str) -> date | None:

@@ -21,7 +21,7 @@ from django.db import models
 from django.db.models import Q
 from phonenumber_field.modelfields import PhoneNumberField
 
-from clinic.models import User
+from clinic.models import User, history
 from treatments.models import (
     BodyRegion,
     Condition,
@@ -209,6 +209,7 @@ class IntakeQuerySet(models.QuerySet["Intake"]):
         )
 
 
+@history("Intake")
 class Intake(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -358,6 +359,7 @@ class Intake(models.Model):
         return next((n for n in range(1, STEP_COUNT + 1) if n not in done), STEP_COUNT)
 
 
+@history("Complaint")
 class Complaint(models.Model):
     class Side(models.TextChoices):
         LEFT = "left", "Left"
@@ -403,6 +405,7 @@ class Complaint(models.Model):
         return f"{side}{self.body_region.name.lower()}".capitalize()
 
 
+@history("QuestionnaireResponse")
 class QuestionnaireResponse(models.Model):
     """A patient's answers to one instrument, scored on the server when saved."""
 
@@ -424,6 +427,7 @@ class QuestionnaireResponse(models.Model):
         return f"{self.instrument}: {self.score}"
 
 
+@history("PriorTreatment")
 class PriorTreatment(models.Model):
     class Kind(models.TextChoices):
         PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
@@ -460,6 +464,7 @@ class PriorTreatment(models.Model):
         return self.get_kind_display()
 
 
+@history("ScreeningAnswer")
 class ScreeningAnswer(models.Model):
     class Answer(models.TextChoices):
         YES = "yes", "Yes"
@@ -484,6 +489,7 @@ class ScreeningAnswer(models.Model):
         return f"{self.contraindication.slug}: {self.answer}"
 
 
+@history("RedFlagAnswer")
 class RedFlagAnswer(models.Model):
     """The patient's answer to a red-flag symptom question (step 5)."""
 
@@ -503,6 +509,7 @@ class RedFlagAnswer(models.Model):
         return f"{self.red_flag.slug}: {self.answer}"
 
 
+@history("ImagingStudy")
 class ImagingStudy(models.Model):
     class Modality(models.TextChoices):
         XRAY = "xray", "X-ray"
@@ -529,6 +536,7 @@ def imaging_upload_path(instance: "ImagingFile", filename: str) -> str:
     return f"imaging/{instance.intake.public_id}/{instance.public_id}{instance.extension}"
 
 
+@history("ImagingFile")
 class ImagingFile(models.Model):
     class Kind(models.TextChoices):
         PDF = "application/pdf", "PDF"
@@ -609,6 +617,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
         )
 
 
+@history("Case")
 class Case(models.Model):
     """A submitted intake, as the clinic works it. Every change of ``state`` or of
     ``assigned_to`` is a transition in ``intake.cases`` and writes a ``CaseEvent``.
@@ -757,6 +766,7 @@ class CaseEvent(models.Model):
         return f"{self.case}: {self.get_kind_display()}"
 
 
+@history("CaseFlag")
 class CaseFlag(models.Model):
     """A screening answer that matched a contraindication rule, copied at submission
     so the flag still says what the rule said if the catalog changes later."""
@@ -780,6 +790,7 @@ class CaseFlag(models.Model):
         return f"{self.rule} ({self.get_severity_display()})"
 
 
+@history("InformationRequest")
 class InformationRequest(models.Model):
     """A physician asks the patient for more; the patient answers on their intake page."""
 
@@ -812,6 +823,7 @@ class InformationRequest(models.Model):
         return self.question[:60]
 
 
+@history("ReviewDecision")
 class ReviewDecision(models.Model):
     """A physician's decision on a case, with what the patient is told and what
     stays inside the clinic. A case can have several (imaging first, then a
@@ -935,6 +947,7 @@ class ConsultationQuerySet(models.QuerySet["Consultation"]):
         )
 
 
+@history("Consultation")
 class Consultation(models.Model):
     """A booked consultation. Stored in UTC. On PostgreSQL an exclusion constraint
     (migration 0005) makes two active consultations of one physician overlap
@@ -1010,6 +1023,7 @@ class ChangeRequestQuerySet(models.QuerySet["ConsultationChangeRequest"]):
         )
 
 
+@history("ConsultationChangeRequest")
 class ConsultationChangeRequest(models.Model):
     """A patient asking the front desk to move or cancel a booked consultation. It
     stays on the front desk's list until they move or cancel it, or mark it handled."""

@@ -11,11 +11,15 @@ from typing import Any
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.http import HttpRequest
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.celery import app as celery_app
 from clinic.models import User
 from clinic.roles import Role
+from clinic.two_factor import second_factor_required
 from tests.factories import PASSWORD, PhysicianFactory, UserFactory
 
 # Playwright runs an event loop in the test thread; the ORM calls in tests are still
@@ -112,6 +116,14 @@ def _private_media_in_a_temporary_folder(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_activity_writes(settings: Any) -> None:
+    # The session records activity at most every 30 s in production; a slow test
+    # would otherwise see an extra session write and a varying query count. The
+    # session tests set it back.
+    settings.SESSION_ACTIVITY_SECONDS = 24 * 60 * 60
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests that are not about hashing use MD5.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -153,6 +165,39 @@ def front_desk(db: None) -> User:
 @pytest.fixture
 def clinic_admin(db: None) -> User:
     return UserFactory.create(role=Role.CLINIC_ADMIN, full_name="Ada Admin", is_staff=True)
+
+
+class ClinicClient(Client):
+    """The test client, where ``force_login`` signs a person in completely: staff
+    have also given their second factor (an authenticator app made for them). Tests
+    of the second factor itself use ``password_only_login``."""
+
+    def force_login(self, user: Any, backend: str | None = None) -> None:
+        super().force_login(user, backend)
+        if second_factor_required(user):
+            device = second_factor_device(user)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    def password_only_login(self, user: Any) -> None:
+        super().force_login(user)
+
+    def login(self, **credentials: Any) -> bool:
+        # django-axes checks every login attempt against its request's address.
+        credentials.setdefault("request", HttpRequest())
+        return super().login(**credentials)
+
+
+def second_factor_device(user: User) -> TOTPDevice:
+    """The person's confirmed authenticator (made for them if they have none)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
+
+
+@pytest.fixture
+def client() -> ClinicClient:
+    return ClinicClient()
 
 
 @pytest.fixture
@@ -206,4 +251,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
-__all__ = ["PASSWORD", "REDIS_TEST_URL", "redis_answers", "require", "uses_postgresql"]
+__all__ = [
+    "PASSWORD",
+    "REDIS_TEST_URL",
+    "ClinicClient",
+    "redis_answers",
+    "require",
+    "second_factor_device",
+    "uses_postgresql",
+]

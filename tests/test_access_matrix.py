@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image
@@ -29,6 +28,7 @@ from clinic.roles import Role
 from intake import cases, services
 from intake.models import Consultation, ConsultationType, InformationRequest
 from intake.scheduling import consultation_book, consultation_change_request, free_slots
+from tests.conftest import ClinicClient
 from tests.factories import (
     PhysicianFactory,
     UserFactory,
@@ -42,6 +42,22 @@ METHODS = ("GET", "POST")
 
 # URL name -> method -> outcome for each persona, in the order of PERSONAS.
 EXPECTED: dict[str, dict[str, str]] = {
+    "audit_log": {"GET": "login 403 403 403 403 403 200", "POST": "405 405 405 405 405 405 405"},
+    # Asked by the sign-out warning; says only whether one is signed in, and how long.
+    "session": {"GET": "200 200 200 200 200 200 200", "POST": "200 200 200 200 200 200 200"},
+    # Everyone here has already given their second factor (see test_login_security).
+    "two_factor_recovery": {
+        "GET": "login 403 403 200 200 200 200",
+        "POST": "login 403 403 302 302 302 302",
+    },
+    "two_factor_setup": {
+        "GET": "login 403 403 302 302 302 302",
+        "POST": "login 403 403 302 302 302 302",
+    },
+    "two_factor_verify": {
+        "GET": "login 403 403 200 200 200 200",
+        "POST": "login 403 403 200 200 200 200",
+    },
     "admin:index": {"GET": "302 302 302 302 302 302 200", "POST": "302 302 302 302 302 302 200"},
     "frontdesk:book": {
         "GET": "login 403 403 403 403 200 200",
@@ -296,7 +312,7 @@ def answers(world: World, name: str, method: str) -> str:
     address = reverse(name, args=world.args.get(name, []))
     got = []
     for persona in PERSONAS:
-        client = Client()
+        client = ClinicClient()
         user = world.users[persona]
         if user is not None:
             client.force_login(user)
@@ -328,9 +344,11 @@ def test_each_persona_gets_what_the_matrix_says(world: World, name: str) -> None
 )
 def test_pages_for_signed_in_people_are_never_stored(world: World, name: str) -> None:
     owner = {"intake": "patient_a", "review": "physician", "frontdesk": "desk"}[name.split(":")[0]]
-    client = Client()
+    client = ClinicClient()
     client.force_login(world.users[owner])  # type: ignore[arg-type]
     response = client.get(reverse(name, args=world.args.get(name, [])))
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
-    assert Client().get(reverse("home")).get("Cache-Control", "") == ""  # public pages may cache
+    assert (
+        ClinicClient().get(reverse("home")).get("Cache-Control", "") == ""
+    )  # public pages may cache

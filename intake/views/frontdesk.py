@@ -20,6 +20,7 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import role_required, signed_in_user
+from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
 from clinic.models import PhysicianProfile, TimeOff, WorkingHours
 from clinic.roles import FRONT_DESK_ROLES
@@ -60,12 +61,20 @@ def _incomplete_cutoff() -> datetime:
 @front_desk_only
 def home(request: HttpRequest) -> HttpResponse:
     """The patients' open requests, then the consultations physicians asked for."""
+    to_schedule = list(Case.objects.to_schedule())
+    requests = list(ConsultationChangeRequest.objects.for_front_desk())
+    audit_reads(
+        request,
+        action=Action.LIST,
+        records=[seen(case, case.patient_id) for case in to_schedule]
+        + [seen(change.consultation, change.consultation.patient_id) for change in requests],
+    )
     return render(
         request,
         "frontdesk/home.html",
         {
-            "to_schedule": Case.objects.to_schedule(),
-            "requests": ConsultationChangeRequest.objects.for_front_desk(),
+            "to_schedule": to_schedule,
+            "requests": requests,
             "today": timezone.localdate(),
             "incomplete_count": Intake.objects.incomplete(
                 started_before=_incomplete_cutoff()
@@ -105,6 +114,7 @@ def _slot_page(
         ignore=consultation,
     )
     intake = case.intake
+    audit_read(request, action=Action.VIEW, record=case, patient_id=case.patient_id)
     suggested, preferred = scheduling.suggested_slots(
         slots,
         days=intake.preferred_days,
@@ -268,6 +278,7 @@ def _consultation_page(
     cancel_form: CancelForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    audit_read(request, action=Action.VIEW, record=consultation, patient_id=consultation.patient_id)
     return render(
         request,
         "frontdesk/consultation.html",
@@ -373,6 +384,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
         .select_related("case__intake", "patient", "consultation_type")
         .order_by("starts_at")
     )
+    audit_reads(request, action=Action.LIST, records=[seen(c, c.patient_id) for c in consultations])
     columns = []
     for profile in physicians:
         own = [c for c in consultations if c.physician_id == profile.user_id]
@@ -401,6 +413,9 @@ def incomplete(request: HttpRequest) -> HttpResponse:
     """Drafts started more than ``INCOMPLETE_INTAKE_DAYS`` ago and not submitted."""
     drafts = Intake.objects.incomplete(started_before=_incomplete_cutoff())
     page = Paginator(drafts, INCOMPLETE_PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_reads(
+        request, action=Action.LIST, records=[seen(d, d.patient_id) for d in page.object_list]
+    )
     return render(
         request,
         "frontdesk/incomplete.html",

@@ -11,6 +11,7 @@ from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import client_ip, role_required, signed_in_user
+from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
 from clinic.forms import PatientSignupForm
 from clinic.roles import Role
@@ -42,6 +43,11 @@ def _home_page(
     intakes = list(Intake.objects.of_patient(me))
     draft = next((intake for intake in intakes if intake.is_draft), None)
     consultations = list(Consultation.objects.upcoming_for(me, now=timezone.now()))
+    audit_reads(
+        request,
+        action=Action.LIST,
+        records=[seen(record, me.pk) for record in [*intakes, *consultations]],
+    )
     for consultation in consultations:
         consultation.change_form = (  # type: ignore[attr-defined]
             bound
@@ -117,6 +123,9 @@ def consultation_change(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def consultation_calendar(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The consultation as an .ics file for the patient's own calendar."""
     consultation = _own_consultation(request, public_id)
+    audit_read(
+        request, action=Action.EXPORT, record=consultation, patient_id=consultation.patient_id
+    )
     response = HttpResponse(
         notifications.consultation_calendar(
             consultation, cancelled=consultation.state == Consultation.State.CANCELLED
@@ -266,6 +275,7 @@ def _render_step(
     **extra: Any,
 ) -> HttpResponse:
     spec = STEPS[step]
+    audit_read(request, action=Action.VIEW, record=intake, patient_id=intake.patient_id)
     context = {
         "intake": intake,
         "step": spec,
@@ -358,6 +368,7 @@ def _detail_page(
         )
         for r in intake.case.information_requests.select_related("asked_by__physician_profile")
     ]
+    audit_read(request, action=Action.VIEW, record=intake, patient_id=intake.patient_id)
     return render(
         request,
         "intake/detail.html",
@@ -413,10 +424,13 @@ def imaging_file(request: HttpRequest, file_id: UUID) -> FileResponse:
     record = get_object_or_404(ImagingFile.objects.select_related("intake"), public_id=file_id)
     if not can_see_intake(signed_in_user(request), record.intake):
         raise Http404("No such file.")
+    audit_read(request, action=Action.DOWNLOAD, record=record, patient_id=record.intake.patient_id)
+    # Always a download (never shown inside our pages), with nosniff from the
+    # SecurityMiddleware and a sandbox in case a browser opens it anyway.
     response = FileResponse(
         record.file.open("rb"),
         content_type=record.content_type,
-        as_attachment=record.content_type == ImagingFile.Kind.PDF,
+        as_attachment=True,
         filename=record.original_name,
     )
     response["Cache-Control"] = "private, no-store"

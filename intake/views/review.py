@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic.access import role_required, signed_in_user
+from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
 from clinic.models import User, WorkingHours
 from clinic.roles import Role
@@ -54,6 +55,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "mine": Case.objects.open_for(me).count(),
         "pool": Case.objects.open().filter(assigned_to__isnull=True).count(),
     }
+    rows = list(page.object_list)
+    audit_reads(request, action=Action.LIST, records=[seen(c, c.patient_id) for c in rows])
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -64,7 +67,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "tabs": [(key, label, counts[key]) for key, label in TABS.items()],
             "filter": filterset,
             "page": page,
-            "rows": page.object_list,
+            "rows": rows,
             "now": timezone.now(),
             "today": timezone.localdate(),
             "query": query.urlencode(),
@@ -99,6 +102,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         .order_by("starts_at")
     )
     by_day: dict[date, list[Consultation]] = {monday + timedelta(days=n): [] for n in range(7)}
+    audit_reads(request, action=Action.LIST, records=[seen(c, c.patient_id) for c in consultations])
     for consultation in consultations:
         by_day[timezone.localtime(consultation.starts_at).date()].append(consultation)
     windows: dict[int, list[WorkingHours]] = {}
@@ -150,12 +154,14 @@ def _case_page(
     case: Case,
     *,
     template: str = "review/case.html",
+    action: str = Action.VIEW,
     bound: dict[str, forms.Form] | None = None,
     open_action: str = "",
     refused: str = "",
 ) -> HttpResponse:
     me = signed_in_user(request)
     review = case_review(case)
+    audit_read(request, action=action, record=case, patient_id=case.patient_id)
     context = {
         "case": case,
         "intake": case.intake,
@@ -183,7 +189,9 @@ def case_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_safe
 @role_required(Role.PHYSICIAN)
 def case_print(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _case_page(request, _case(public_id), template="review/case_print.html")
+    return _case_page(
+        request, _case(public_id), template="review/case_print.html", action=Action.PRINT
+    )
 
 
 def _act(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from intake import cases, services
 from intake.models import Case, Intake
+from tests.conftest import ClinicClient
 from tests.factories import intake_ready_to_sign, signature_for
 from tests.intake.step_posts import (
     STEP_POSTS,
@@ -158,9 +159,7 @@ def test_save_and_finish_later_then_resume_on_another_device(client, draft, pati
     assert response["Location"] == reverse("intake:home")
     client.logout()
 
-    from django.test import Client
-
-    phone = Client()
+    phone = ClinicClient()
     phone.force_login(patient)
     home = phone.get(reverse("intake:home")).content.decode()
     assert "Continue at step 3 of 8" in home

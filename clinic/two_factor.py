@@ -1,0 +1,100 @@
+"""Two-factor sign-in for staff: a time-based code from an authenticator app
+(django-otp's TOTP device), with single-use recovery codes for a lost phone.
+
+Every code is checked through ``django_otp.verify_token``, which locks the device's
+row first (``SELECT ... FOR UPDATE``): a code sent in several requests at once is
+accepted by exactly one of them."""
+
+import secrets
+
+import django_otp
+import segno
+from django.db import transaction
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinic.models import User
+from clinic.roles import Role, role_of
+
+RECOVERY_CODE_COUNT = 10
+APP_DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+
+
+def second_factor_required(user: User) -> bool:
+    """Everyone who can open another person's health data: every role but patients,
+    and anyone who may use the admin site."""
+    role = role_of(user)
+    return user.is_staff or user.is_superuser or (role is not None and role != Role.PATIENT)
+
+
+def has_authenticator(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def authenticator_pending(user: User) -> TOTPDevice:
+    """The not yet confirmed authenticator the setup page shows (one per person)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def authenticator_qr_svg(device: TOTPDevice) -> str:
+    """The otpauth:// link as an inline SVG QR code, for the phone's camera."""
+    svg: str = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code")
+    return svg
+
+
+def authenticator_secret(device: TOTPDevice) -> str:
+    """The same secret in base32, grouped by four, for typing in by hand."""
+    secret = device.config_url.split("secret=", 1)[1].split("&", 1)[0]
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def authenticator_confirm(*, user: User, token: str) -> list[str] | None:
+    """Confirms the pending authenticator with its first code. Returns the new
+    recovery codes (to show once), or None when the code is wrong."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None or django_otp.verify_token(user, device.persistent_id, _clean(token)) is None:
+        return None
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+        return recovery_codes_renew(user=user)
+
+
+def recovery_codes_renew(*, user: User) -> list[str]:
+    """Replaces every recovery code with ten new ones; the old ones stop working."""
+    codes = [f"{secrets.token_hex(2)}-{secrets.token_hex(2)}" for _ in range(RECOVERY_CODE_COUNT)]
+    with transaction.atomic():
+        device, _ = StaticDevice.objects.get_or_create(
+            user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+        )
+        device.token_set.all().delete()
+        StaticToken.objects.bulk_create(
+            StaticToken(device=device, token=code.replace("-", "")) for code in codes
+        )
+    return codes
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def second_factor_verify(*, user: User, token: str) -> Device | None:
+    """The device that accepts this code (an app code or a recovery code), or None.
+    Each device is tried under its row lock, so a code works once."""
+    token = _clean(token)
+    if not token:
+        return None
+    for device in django_otp.devices_for_user(user, confirmed=True):
+        verified: Device | None = django_otp.verify_token(user, device.persistent_id, token)
+        if verified is not None:
+            return verified
+    return None
+
+
+def _clean(token: str) -> str:
+    return "".join(token.split()).replace("-", "").lower()[:16]
