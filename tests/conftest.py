@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.celery import app as celery_app
@@ -195,6 +196,12 @@ def second_factor_device(user: User) -> TOTPDevice:
     return device or TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
 
 
+def current_code(device: TOTPDevice) -> str:
+    """The code the person's authenticator app shows now."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
 @pytest.fixture
 def client() -> ClinicClient:
     return ClinicClient()
@@ -255,6 +262,7 @@ __all__ = [
     "PASSWORD",
     "REDIS_TEST_URL",
     "ClinicClient",
+    "current_code",
     "redis_answers",
     "require",
     "second_factor_device",
