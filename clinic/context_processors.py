@@ -14,7 +14,7 @@ def clinic(request: HttpRequest) -> dict[str, object]:
         "CLINIC_NAME": settings.CLINIC_NAME,
         "LOGIN_LOCKOUT_MINUTES": settings.LOGIN_LOCKOUT_MINUTES,
         "user_role": role_of(user),
-        "uses_two_factor": signed_in and second_factor_required(user),
+        "uses_two_factor": isinstance(user, User) and second_factor_required(user),
         # For the page's sign-out warning (static/js/clinic.js).
         "session_seconds_left": session_seconds_left(request) if signed_in else None,
         "session_warning_seconds": settings.SESSION_WARNING_SECONDS,

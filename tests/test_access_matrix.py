@@ -345,7 +345,7 @@ def test_each_persona_gets_what_the_matrix_says(world: World, name: str) -> None
 def test_pages_for_signed_in_people_are_never_stored(world: World, name: str) -> None:
     owner = {"intake": "patient_a", "review": "physician", "frontdesk": "desk"}[name.split(":")[0]]
     client = ClinicClient()
-    client.force_login(world.users[owner])  # type: ignore[arg-type]
+    client.force_login(world.users[owner])
     response = client.get(reverse(name, args=world.args.get(name, [])))
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]

@@ -12,9 +12,12 @@ from django.utils import timezone
 from clinic.models import AuditEvent
 from intake import cases
 from intake.models import Case, Consultation
+from tests import test_access_matrix
 from tests.conftest import require, uses_postgresql
 from tests.factories import UserFactory, submitted_case
-from tests.test_access_matrix import World, world  # noqa: F401 (the shared fixture)
+from tests.test_access_matrix import World
+
+world = test_access_matrix.world  # the access matrix's one-of-everything fixture
 
 # URL name, persona, how it is recorded, the kind of record, query string. Every
 # page that shows one patient's data, or a list of patients, has a row.
@@ -44,6 +47,7 @@ def test_every_read_of_a_patients_data_is_recorded(
     user = world.users[persona]
     assert user is not None
     patient = world.users["patient_a"]
+    assert patient is not None
     args = world.args.get(name, [])
     booked = Consultation.objects.get()
     day = timezone.localtime(booked.starts_at).date().isoformat()
@@ -95,26 +99,24 @@ def test_every_change_of_a_case_is_kept_with_before_and_after(db, patient, physi
     # A bulk update bypasses model signals; the trigger still sees it.
     Case.objects.filter(pk=case.pk).update(priority=1)
 
-    versions = list(case.history.order_by("pgh_id"))  # type: ignore[attr-defined]
+    versions = list(case.history.order_by("pgh_id"))
     assert [v.pgh_label for v in versions][-1] == "update"
     assert versions[-1].priority == 1 and versions[-2].priority != 1
     assert versions[-2].state == Case.State.UNDER_REVIEW
     assert versions[-2].assigned_to_id == physician.pk
 
     with pytest.raises(DatabaseError), transaction.atomic():
-        case.history.all().delete()  # type: ignore[attr-defined]
+        case.history.all().delete()
 
 
-def test_a_change_made_in_a_request_records_who_and_which_request(
-    client, patient, physician
-):
+def test_a_change_made_in_a_request_records_who_and_which_request(client, patient, physician):
     require(uses_postgresql(), "the history triggers are PostgreSQL's")
     case = submitted_case(patient)
     client.force_login(physician)
     response = client.post(reverse("review:claim", args=[case.public_id]))
     assert response.status_code == 302
 
-    version = case.history.order_by("-pgh_id").first()  # type: ignore[attr-defined]
+    version = case.history.order_by("-pgh_id").first()
     assert version is not None and version.assigned_to_id == physician.pk
     context = version.pgh_context.metadata
     assert context["user"] == physician.pk

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from clinic import two_factor
 from clinic.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from clinic.models import PhysicianProfile, User
 from clinic.roles import Role, role_of
@@ -109,3 +110,23 @@ def test_seed_demo_gives_both_physicians_working_hours_once(db, settings):
         for email in ("dr.lee@clinic.example", "dr.patel@clinic.example")
     }
     assert per_physician == {"dr.lee@clinic.example": 3, "dr.patel@clinic.example": 3}
+
+
+def test_demo_staff_can_pass_the_second_factor_with_demo_code(db, settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    assert "python manage.py demo_code" in capsys.readouterr().out
+    call_command("demo_code", "dr.lee@clinic.example")
+    code = capsys.readouterr().out.strip()
+    lee = User.objects.get(email="dr.lee@clinic.example")
+    assert two_factor.has_authenticator(lee)
+    assert two_factor.second_factor_verify(user=lee, token=code) is not None
+
+
+@pytest.mark.parametrize(("debug", "email"), [(False, "dr.lee@clinic.example"), (True, "x@y.z")])
+def test_demo_code_is_for_demo_staff_accounts_in_debug_only(db, settings, debug, email):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    settings.DEBUG = debug
+    with pytest.raises(CommandError):
+        call_command("demo_code", email)

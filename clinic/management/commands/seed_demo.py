@@ -1,5 +1,6 @@
 """Demo accounts for trying the app. Idempotent: existing accounts are left as they are."""
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -8,7 +9,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic import two_factor
 from clinic.models import User
 from clinic.roles import Role
 from clinic.services import physician_profile_set, user_create
@@ -48,6 +51,17 @@ DEMO_ACCOUNTS = [
 ]
 # A draft started this many days ago shows on the front desk's incomplete list.
 DEMO_DRAFT_AGE_DAYS = 5
+
+
+def demo_authenticator(email: str) -> TOTPDevice:
+    """The demo staff member's authenticator: its key is derived from the e-mail
+    address, so it stays the same across runs (and is as public as the password)."""
+    user = User.objects.get(email__iexact=email)
+    key = hashlib.sha1(f"clinic-intake-demo:{email}".encode()).hexdigest()  # noqa: S324
+    device, _ = TOTPDevice.objects.update_or_create(
+        user=user, name=two_factor.APP_DEVICE_NAME, defaults={"key": key, "confirmed": True}
+    )
+    return device
 
 
 class Command(BaseCommand):
@@ -94,6 +108,15 @@ class Command(BaseCommand):
             regions = f" takes {', '.join(account.regions)}" if account.regions else ""
             state = "created" if created else "already there, left unchanged"
             self.stdout.write(f"  {account.role.label:<13} {account.email:<24}{regions} ({state})")
+        self.stdout.write(
+            "Staff also give a code from an authenticator app. For the demo accounts, add\n"
+            "the key below to one, or print the current code with\n"
+            "  python manage.py demo_code dr.lee@clinic.example"
+        )
+        for account in DEMO_ACCOUNTS:
+            if account.role != Role.PATIENT:
+                key = two_factor.authenticator_secret(demo_authenticator(account.email))
+                self.stdout.write(f"  {account.email:<24} key {key}")
         for line in demo_intakes:
             self.stdout.write(f"  {line}")
 
