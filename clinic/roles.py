@@ -5,7 +5,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.urls import reverse
 
-from clinic.errors import ClinicError
 from clinic.models import User
 
 
@@ -15,9 +14,6 @@ class Role(models.TextChoices):
     FRONT_DESK = "front_desk", "Front desk"
     CLINIC_ADMIN = "clinic_admin", "Clinic admin"
 
-
-# Who runs the front desk's pages and services (admins stand in for it).
-FRONT_DESK_ROLES = (Role.FRONT_DESK, Role.CLINIC_ADMIN)
 
 # The group that carries each role's permissions.
 GROUP_NAMES: dict[Role, str] = {
@@ -64,9 +60,3 @@ def home_url_for(user: User | AnonymousUser) -> str:
     if role is None:
         return reverse("home")
     return reverse(HOME_URL_NAMES[role])
-
-
-def require_front_desk(user: User, *, doing: str) -> None:
-    """Services the front desk runs refuse anyone else (``doing``: what is refused)."""
-    if role_of(user) not in FRONT_DESK_ROLES:
-        raise ClinicError(f"Only the front desk {doing}.")

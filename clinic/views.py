@@ -14,13 +14,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic import two_factor
-from clinic.access import role_required, signed_in_user
+from clinic.access import signed_in_user
 from clinic.celery import app as celery_app
 from clinic.errors import ClinicError
 from clinic.forms import AuditFilter, OneTimeCodeForm
 from clinic.middleware import session_seconds_left, session_touch
 from clinic.models import AuditEvent, User
-from clinic.roles import Role, home_url_for, role_of
+from clinic.policy import audit_area
+from clinic.roles import home_url_for, role_of
 from clinic.services import email_verification_send, email_verify
 from treatments.models import TreatmentOption
 
@@ -207,7 +208,7 @@ def session(request: HttpRequest) -> JsonResponse:
 
 
 @require_safe
-@role_required(Role.CLINIC_ADMIN)
+@audit_area
 def audit_log(request: HttpRequest) -> HttpResponse:
     """Who saw which patient's records: searchable by patient, person and date."""
     filterset = AuditFilter(

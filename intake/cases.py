@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from clinic.errors import ClinicError
 from clinic.models import User
+from clinic.policy import may_act_on_case, require_physician
 from clinic.roles import Role, role_of
 from clinic.services import email_queue
 from intake.models import (
@@ -88,15 +89,10 @@ def _lock(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
-def _physician_only(user: User) -> None:
-    if role_of(user) != Role.PHYSICIAN:
-        raise ClinicError("Only physicians can work on cases.")
-
-
 def _may_act(case: Case, physician: User) -> None:
     """Physicians act only on their own cases and on the unassigned pool."""
-    _physician_only(physician)
-    if case.assigned_to_id not in (None, physician.pk):
+    require_physician(physician)
+    if not may_act_on_case(physician, case):
         assert case.assigned_to is not None  # noqa: S101
         taken = "taken by" if case.state != S.SUBMITTED else "in the queue of"
         raise ClinicError(
@@ -171,7 +167,7 @@ def case_claim_next(*, physician: User) -> Case | None:
     """Claims the most urgent unclaimed case (priority, then the longest waiting) in
     the physician's queue or the pool. Rows another physician is claiming right now
     are skipped, so two clicks at once take two different cases."""
-    _physician_only(physician)
+    require_physician(physician)
     with transaction.atomic():
         locked = (
             Case.objects.select_for_update(skip_locked=True, of=("self",))

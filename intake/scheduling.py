@@ -23,7 +23,7 @@ from django.utils import dateformat, timezone
 
 from clinic.errors import ClinicError
 from clinic.models import PhysicianProfile, TimeOff, User, WorkingHours
-from clinic.roles import require_front_desk
+from clinic.policy import require_front_desk
 from intake.models import (
     WEEKDAYS,
     Case,

@@ -6,8 +6,6 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from clinic.models import User
-from clinic.roles import Role, role_of
 from intake.models import (
     Case,
     CaseEvent,
@@ -155,13 +153,3 @@ def red_flag_advice(intake: Intake) -> list[str]:
     )
     ordered = sorted(answers, key=lambda a: (a.red_flag.raises_priority, a.red_flag.display_order))
     return [a.red_flag.patient_advice for a in ordered]
-
-
-def can_see_intake(user: User, intake: Intake) -> bool:
-    """The patient themself and the clinic's physicians (any case: a colleague may
-    be asked for an opinion). The front desk schedules without the clinical record,
-    and clinic admins run configuration and accounts, not care."""
-    role = role_of(user)
-    if role == Role.PATIENT:
-        return intake.patient_id == user.pk
-    return role == Role.PHYSICIAN

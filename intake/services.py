@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from clinic.errors import ClinicError
 from clinic.models import User
-from clinic.roles import require_front_desk
+from clinic.policy import require_front_desk
 from clinic.services import email_queue
 from intake.models import (
     ABOUT_YOU_FIELDS,

@@ -19,11 +19,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.access import role_required, signed_in_user
+from clinic.access import signed_in_user
 from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
 from clinic.models import PhysicianProfile, TimeOff, WorkingHours
-from clinic.roles import FRONT_DESK_ROLES
+from clinic.policy import front_desk_area
 from intake import scheduling, services
 from intake.frontdesk_forms import CALENDAR_REACH, CancelForm, DayForm, SlotForm
 from intake.models import (
@@ -50,15 +50,13 @@ SCHEDULING_EVENTS = (
     CaseEvent.Kind.CHANGE_REQUESTED,
 )
 
-front_desk_only = role_required(*FRONT_DESK_ROLES)
-
 
 def _incomplete_cutoff() -> datetime:
     return timezone.now() - timedelta(days=settings.INCOMPLETE_INTAKE_DAYS)
 
 
 @require_safe
-@front_desk_only
+@front_desk_area
 def home(request: HttpRequest) -> HttpResponse:
     """The patients' open requests, then the consultations physicians asked for."""
     to_schedule = list(Case.objects.to_schedule())
@@ -171,7 +169,7 @@ def _slot_taken(
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@front_desk_only
+@front_desk_area
 def book(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Free slots of the case's physician for the consultation they asked for; the
     patient's preferred days and times first. A slot someone took meanwhile is
@@ -231,7 +229,7 @@ def _consultation(public_id: UUID) -> Consultation:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@front_desk_only
+@front_desk_area
 def reschedule(request: HttpRequest, public_id: UUID) -> HttpResponse:
     consultation = _consultation(public_id)
     if consultation.state != Consultation.State.BOOKED:
@@ -299,7 +297,7 @@ def _consultation_page(
 
 
 @require_safe
-@front_desk_only
+@front_desk_area
 def consultation_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return _consultation_page(request, _consultation(public_id))
 
@@ -313,7 +311,7 @@ MOVE_DONE = {
 
 
 @require_POST
-@front_desk_only
+@front_desk_area
 def consultation_move(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
     """Check in, completed, no-show, or cancel (with a reason)."""
     if action not in scheduling.CONSULTATION_MOVES:
@@ -337,7 +335,7 @@ def consultation_move(request: HttpRequest, public_id: UUID, action: str) -> Htt
 
 
 @require_POST
-@front_desk_only
+@front_desk_area
 def change_request_handled(request: HttpRequest, public_id: UUID) -> HttpResponse:
     change = get_object_or_404(
         ConsultationChangeRequest.objects.select_related("consultation"), public_id=public_id
@@ -355,7 +353,7 @@ def change_request_handled(request: HttpRequest, public_id: UUID) -> HttpRespons
 
 
 @require_safe
-@front_desk_only
+@front_desk_area
 def day_view(request: HttpRequest) -> HttpResponse:
     """Every physician's consultations on one day, side by side; printable. Four
     queries whatever the number of physicians and consultations."""
@@ -408,7 +406,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@front_desk_only
+@front_desk_area
 def incomplete(request: HttpRequest) -> HttpResponse:
     """Drafts started more than ``INCOMPLETE_INTAKE_DAYS`` ago and not submitted."""
     drafts = Intake.objects.incomplete(started_before=_incomplete_cutoff())
@@ -428,7 +426,7 @@ def incomplete(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@front_desk_only
+@front_desk_area
 def incomplete_remind(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = get_object_or_404(Intake.objects.select_related("patient"), public_id=public_id)
     try:

@@ -10,18 +10,17 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.access import client_ip, role_required, signed_in_user
+from clinic.access import client_ip, signed_in_user
 from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
 from clinic.forms import PatientSignupForm
-from clinic.roles import Role
+from clinic.policy import clinical_record_area, may_read_clinical_record, patient_area
 from clinic.services import patient_account_create
 from intake import cases, notifications, scheduling, services
 from intake.forms import ConsentForm, InformationAnswerForm
 from intake.frontdesk_forms import ChangeRequestForm
 from intake.models import STEP_COUNT, Consultation, ImagingFile, InformationRequest, Intake
 from intake.selectors import (
-    can_see_intake,
     intake_summary,
     patient_decisions,
     red_flag_advice,
@@ -70,7 +69,7 @@ def _home_page(
 
 
 @require_safe
-@role_required(Role.PATIENT)
+@patient_area
 def home(request: HttpRequest) -> HttpResponse:
     return _home_page(request)
 
@@ -85,7 +84,7 @@ def _own_consultation(request: HttpRequest, public_id: UUID) -> Consultation:
 
 
 @require_POST
-@role_required(Role.PATIENT)
+@patient_area
 def consultation_change(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The patient asks the front desk to move or cancel a booked consultation."""
     consultation = _own_consultation(request, public_id)
@@ -119,7 +118,7 @@ def consultation_change(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_safe
-@role_required(Role.PATIENT)
+@patient_area
 def consultation_calendar(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The consultation as an .ics file for the patient's own calendar."""
     consultation = _own_consultation(request, public_id)
@@ -163,7 +162,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.PATIENT)
+@patient_area
 def intake_new(request: HttpRequest) -> HttpResponse:
     """Starts an intake (or reopens the patient's draft) and goes to its next step."""
     intake = services.intake_start(patient=signed_in_user(request))
@@ -193,7 +192,7 @@ def _typed_answers(request: HttpRequest, forms: StepForms) -> dict[str, list[str
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@role_required(Role.PATIENT)
+@patient_area
 def intake_step(request: HttpRequest, public_id: UUID, step: int) -> HttpResponse:
     intake = _own_intake(request, public_id)
     if not intake.is_draft:
@@ -342,7 +341,7 @@ def _review_step(request: HttpRequest, intake: Intake) -> HttpResponse:
 
 
 @require_safe
-@role_required(Role.PATIENT)
+@patient_area
 def intake_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
     if intake.is_draft:
@@ -384,7 +383,7 @@ def _detail_page(
 
 
 @require_POST
-@role_required(Role.PATIENT)
+@patient_area
 def information_answer(request: HttpRequest, public_id: UUID, request_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
     info_request = get_object_or_404(InformationRequest, public_id=request_id, case__intake=intake)
@@ -405,7 +404,7 @@ def information_answer(request: HttpRequest, public_id: UUID, request_id: UUID) 
 
 
 @require_POST
-@role_required(Role.PATIENT)
+@patient_area
 def imaging_file_remove(request: HttpRequest, public_id: UUID, file_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
     try:
@@ -418,11 +417,11 @@ def imaging_file_remove(request: HttpRequest, public_id: UUID, file_id: UUID) ->
 
 
 @require_safe
-@role_required(Role.PATIENT, Role.PHYSICIAN)
+@clinical_record_area
 def imaging_file(request: HttpRequest, file_id: UUID) -> FileResponse:
     """An uploaded report or image, to the people allowed to see its intake only."""
     record = get_object_or_404(ImagingFile.objects.select_related("intake"), public_id=file_id)
-    if not can_see_intake(signed_in_user(request), record.intake):
+    if not may_read_clinical_record(signed_in_user(request), record.intake):
         raise Http404("No such file.")
     audit_read(request, action=Action.DOWNLOAD, record=record, patient_id=record.intake.patient_id)
     # Always a download (never shown inside our pages), with nosniff from the

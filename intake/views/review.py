@@ -16,11 +16,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from clinic.access import role_required, signed_in_user
+from clinic.access import signed_in_user
 from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
 from clinic.models import User, WorkingHours
-from clinic.roles import Role
+from clinic.policy import may_act_on_case, review_area
 from intake import cases
 from intake.frontdesk_forms import DayForm
 from intake.models import Case, Consultation
@@ -40,7 +40,7 @@ TABS = {"mine": "My cases", "pool": "Unassigned pool"}
 
 
 @require_safe
-@role_required(Role.PHYSICIAN)
+@review_area
 def queue(request: HttpRequest) -> HttpResponse:
     me = signed_in_user(request)
     tab = request.GET.get("tab", "mine")
@@ -77,7 +77,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.PHYSICIAN)
+@review_area
 def next_case(request: HttpRequest) -> HttpResponse:
     case = cases.case_claim_next(physician=signed_in_user(request))
     if case is None:
@@ -88,7 +88,7 @@ def next_case(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@role_required(Role.PHYSICIAN)
+@review_area
 def calendar(request: HttpRequest) -> HttpResponse:
     """The physician's own consultations, one week (Monday to Sunday) at a time."""
     me = signed_in_user(request)
@@ -168,7 +168,7 @@ def _case_page(
         "review": review,
         "summary": intake_summary(case.intake),
         "age": case.intake.age_on(timezone.localdate()),
-        "may_act": case.assigned_to_id in (None, me.pk),
+        "may_act": may_act_on_case(me, case),
         "is_mine": case.assigned_to_id == me.pk,
         "now": timezone.now(),
         "open_action": open_action,
@@ -181,13 +181,13 @@ def _case_page(
 
 
 @require_safe
-@role_required(Role.PHYSICIAN)
+@review_area
 def case_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return _case_page(request, _case(public_id))
 
 
 @require_safe
-@role_required(Role.PHYSICIAN)
+@review_area
 def case_print(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return _case_page(
         request, _case(public_id), template="review/case_print.html", action=Action.PRINT
@@ -241,7 +241,7 @@ def _typed_text(bound: dict[str, forms.Form] | None) -> list[str]:
 
 
 @require_POST
-@role_required(Role.PHYSICIAN)
+@review_area
 def case_claim(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return _act(
         request,
@@ -254,7 +254,7 @@ def case_claim(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.PHYSICIAN)
+@review_area
 def case_release(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return _act(
         request,
@@ -267,7 +267,7 @@ def case_release(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.PHYSICIAN)
+@review_area
 def case_reassign(request: HttpRequest, public_id: UUID) -> HttpResponse:
     me = signed_in_user(request)
     return _act(
@@ -283,7 +283,7 @@ def case_reassign(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.PHYSICIAN)
+@review_area
 def case_ask(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return _act(
         request,
@@ -298,7 +298,7 @@ def case_ask(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.PHYSICIAN)
+@review_area
 def case_request_imaging(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return _act(
         request,
@@ -318,7 +318,7 @@ def case_request_imaging(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.PHYSICIAN)
+@review_area
 def case_candidate(request: HttpRequest, public_id: UUID) -> HttpResponse:
     case = _case(public_id)
     return _act(
@@ -346,7 +346,7 @@ def case_candidate(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.PHYSICIAN)
+@review_area
 def case_not_candidate(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return _act(
         request,
