@@ -1,5 +1,10 @@
-from django.contrib import admin
+from axes.utils import reset as axes_reset
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from clinic import two_factor
 
 from clinic.models import OutboundEmail, PhysicianProfile, TimeOff, User, WorkingHours
 
@@ -27,6 +32,19 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     filter_horizontal = ["groups"]
+    actions = ["reset_two_factor", "unlock_logins"]
+
+    @admin.action(description="Reset two-factor sign-in (they set it up again at login)")
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            two_factor.second_factor_reset(user=user)
+        messages.success(request, f"Two-factor sign-in reset for {queryset.count()} account(s).")
+
+    @admin.action(description="Unlock logins paused after failed attempts")
+    def unlock_logins(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            axes_reset(username=user.email)
+        messages.success(request, f"Logins unlocked for {queryset.count()} account(s).")
 
 
 class WorkingHoursInline(admin.TabularInline[WorkingHours, PhysicianProfile]):

@@ -98,3 +98,11 @@ def second_factor_verify(*, user: User, token: str) -> Device | None:
 
 def _clean(token: str) -> str:
     return "".join(token.split()).replace("-", "").lower()[:16]
+
+
+def second_factor_reset(*, user: User) -> None:
+    """For a lost phone with no recovery codes left (a clinic admin does it): the
+    person sets up a new authenticator at their next login."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()

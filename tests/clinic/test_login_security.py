@@ -346,3 +346,22 @@ def test_long_passphrases_are_welcome(client, db):
     response = client.post(reverse("login"), {"username": user.email, "password": passphrase})
     assert response.status_code == 302
     assert len(passphrase) >= 64
+
+
+def test_admins_reset_a_lost_authenticator_and_unlock_a_paused_login(
+    client, clinic_admin, physician
+):
+    second_factor_device(physician)
+    for _ in range(5):
+        ClinicClient().post(reverse("login"), {"username": physician.email, "password": "wrong"})
+    client.force_login(clinic_admin)
+    changelist = reverse("admin:clinic_user_changelist")
+    for action in ("reset_two_factor", "unlock_logins"):
+        response = client.post(
+            changelist, {"action": action, "_selected_action": [physician.pk]}, follow=True
+        )
+        assert response.status_code == 200
+    assert not TOTPDevice.objects.filter(user=physician).exists()
+    other = ClinicClient()
+    assert password_login(other, physician).status_code == 302
+    assert other.get(reverse("review:queue"))["Location"].startswith(reverse("two_factor_setup"))
