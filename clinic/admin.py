@@ -5,7 +5,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from clinic import two_factor
-
 from clinic.models import OutboundEmail, PhysicianProfile, TimeOff, User, WorkingHours
 
 

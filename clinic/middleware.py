@@ -1,8 +1,6 @@
 """Project middleware: request ids, session limits, the second-factor gate, no
 caching of signed-in pages, and the change-history context."""
 
-import contextvars
-import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -19,15 +17,11 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_cache_control
 
 from clinic.models import User
+from clinic.request_id import current_request_id
 from clinic.roles import Role, role_of
 from clinic.two_factor import has_authenticator, second_factor_required
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
-
-# The current request's id, for log lines (see RequestIdLogFilter).
-current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "current_request_id", default="-"
-)
 
 
 class RequestIdMiddleware:
@@ -48,12 +42,6 @@ class RequestIdMiddleware:
             current_request_id.reset(token)
         response["X-Request-ID"] = request_id
         return response
-
-
-class RequestIdLogFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get()
-        return True
 
 
 # Session keys: when the person signed in, and when they last did something.

@@ -303,10 +303,23 @@ CONTENT_SECURITY_POLICY = {
 # with who and which request; the history tables refuse UPDATE and DELETE.
 PGHISTORY_APPEND_ONLY = True
 
+# Log lines carry the request id (also in the X-Request-ID header and audit rows).
+# django.template stays at INFO whatever LOG_LEVEL says: its DEBUG records of a
+# missing variable carry the whole page context, which may hold health data.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "clinic.request_id.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.template": {"level": "INFO"}},
 }
