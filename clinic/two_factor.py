@@ -5,11 +5,13 @@ Every code is checked through ``django_otp.verify_token``, which locks the devic
 row first (``SELECT ... FOR UPDATE``): a code sent in several requests at once is
 accepted by exactly one of them."""
 
+import math
 import secrets
 
 import django_otp
 import segno
 from django.db import transaction
+from django.utils import timezone
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -18,6 +20,7 @@ from clinic.models import User
 from clinic.roles import Role, role_of
 
 RECOVERY_CODE_COUNT = 10
+TOTP_DIGITS = 6
 APP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
 
@@ -83,17 +86,43 @@ def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
+def _devices_for(user: User, token: str) -> list[Device]:
+    """The devices a code is meant for: six digits come from the app, anything else
+    is a recovery code. A recovery code therefore never counts as a wrong app code
+    (which would slow the next app code down), and the other way round."""
+    app_code = token.isdigit() and len(token) == TOTP_DIGITS
+    model = TOTPDevice if app_code else StaticDevice
+    return list(model.objects.filter(user=user, confirmed=True))
+
+
 def second_factor_verify(*, user: User, token: str) -> Device | None:
     """The device that accepts this code (an app code or a recovery code), or None.
     Each device is tried under its row lock, so a code works once."""
     token = _clean(token)
     if not token:
         return None
-    for device in django_otp.devices_for_user(user, confirmed=True):
+    for device in _devices_for(user, token):
         verified: Device | None = django_otp.verify_token(user, device.persistent_id, token)
         if verified is not None:
             return verified
     return None
+
+
+def wait_seconds(user: User, token: str, *, setting_up: bool = False) -> int:
+    """After wrong codes django-otp refuses every code for a while (1 s, then
+    doubling): how long is left, so the page can say so instead of "wrong code"."""
+    now = timezone.now()
+    waits = [
+        (details["locked_until"] - now).total_seconds()
+        for device in (
+            TOTPDevice.objects.filter(user=user, confirmed=False)
+            if setting_up
+            else _devices_for(user, _clean(token))
+        )
+        for allowed, details in [device.verify_is_allowed()]
+        if not allowed and details and "locked_until" in details
+    ]
+    return max(0, math.ceil(max(waits, default=0)))
 
 
 def _clean(token: str) -> str:

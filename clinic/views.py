@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -109,6 +110,12 @@ def _next_url(request: HttpRequest) -> str:
 RECOVERY_CODES_SESSION_KEY = "clinic_new_recovery_codes"
 
 
+def _code_refused(wait: int, wrong: str) -> str:
+    if wait:
+        return f"Too many wrong codes: please wait {wait} second{pluralize(wait)}, then try again."
+    return wrong
+
+
 def _staff_member(request: HttpRequest) -> User:
     """Two-factor sign-in is for staff; patients sign in with their password."""
     user = signed_in_user(request)
@@ -128,15 +135,19 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     device = two_factor.authenticator_pending(user)
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = two_factor.authenticator_confirm(user=user, token=form.cleaned_data["code"])
+        wait = two_factor.wait_seconds(user, form.cleaned_data["code"], setting_up=True)
+        codes = (
+            None
+            if wait
+            else two_factor.authenticator_confirm(user=user, token=form.cleaned_data["code"])
+        )
         if codes is not None:
             django_otp.login(request, device)
             request.session[RECOVERY_CODES_SESSION_KEY] = codes
             query = urlencode({"next": _next_url(request)})
             return redirect(f"{reverse('two_factor_recovery')}?{query}")
-        form.add_error(
-            "code", "That code did not match. Check the app's clock and try the new code."
-        )
+        wrong = "That code did not match. Check the phone's clock and try the new code."
+        form.add_error("code", _code_refused(wait, wrong))
     return render(
         request,
         "registration/two_factor_setup.html",
@@ -157,7 +168,12 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect("two_factor_setup")
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = two_factor.second_factor_verify(user=user, token=form.cleaned_data["code"])
+        wait = two_factor.wait_seconds(user, form.cleaned_data["code"])
+        device = (
+            None
+            if wait
+            else two_factor.second_factor_verify(user=user, token=form.cleaned_data["code"])
+        )
         if device is not None:
             django_otp.login(request, device)
             if device.name == two_factor.RECOVERY_DEVICE_NAME:
@@ -168,9 +184,8 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
                     "“Two-factor sign-in” if you are running low.",
                 )
             return redirect(_next_url(request))
-        form.add_error(
-            "code", "That code did not work. Codes change every 30 seconds and work once."
-        )
+        wrong = "That code did not work. Codes change every 30 seconds and work once."
+        form.add_error("code", _code_refused(wait, wrong))
     return render(
         request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)}
     )

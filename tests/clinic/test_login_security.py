@@ -365,3 +365,19 @@ def test_admins_reset_a_lost_authenticator_and_unlock_a_paused_login(
     other = ClinicClient()
     assert password_login(other, physician).status_code == 302
     assert other.get(reverse("review:queue"))["Location"].startswith(reverse("two_factor_setup"))
+
+
+def test_after_a_wrong_code_the_page_says_to_wait_instead_of_wrong(client, physician):
+    device = second_factor_device(physician)
+    client.password_only_login(physician)
+    client.post(reverse("two_factor_verify"), {"code": "000000"})
+    response = client.post(reverse("two_factor_verify"), {"code": current_code(device)})
+    assert "Too many wrong codes: please wait" in response.content.decode()
+    assert not client.session.get("otp_device_id")
+
+
+def test_staff_see_no_menu_before_their_second_factor(client, physician):
+    second_factor_device(physician)
+    client.password_only_login(physician)
+    body = client.get(reverse("two_factor_verify")).content.decode()
+    assert "Review queue" not in body and "Log out" in body
