@@ -79,6 +79,22 @@ def demo_submitted_knee_case(patient: User) -> Case:
 
 def demo_submitted_case(patient: User, demo: DemoCase) -> Case:
     """A whole intake, step by step through the services, signed and submitted."""
+    intake = demo_complete_draft(patient, demo)
+    return services.intake_submit(
+        intake=intake,
+        signature=services.Signature(
+            name=patient.full_name,
+            ip_address=DEMO_IP,
+            consent_version=services.current_consent().version,
+            acknowledged_risks=True,
+            acknowledged_cost=True,
+            acknowledged_regulatory=True,
+        ),
+    )
+
+
+def demo_complete_draft(patient: User, demo: DemoCase) -> Intake:
+    """Every step answered through the services; only the signature is missing."""
     if not patient.email_verified_at:
         patient.email_verified_at = timezone.now()
         patient.save(update_fields=["email_verified_at"])
@@ -175,17 +191,7 @@ def demo_submitted_case(patient: User, demo: DemoCase) -> Case:
         interested=TreatmentOption.objects.filter(slug__in=demo.interested),
     )
     intake.refresh_from_db()
-    return services.intake_submit(
-        intake=intake,
-        signature=services.Signature(
-            name=patient.full_name,
-            ip_address=DEMO_IP,
-            consent_version=services.current_consent().version,
-            acknowledged_risks=True,
-            acknowledged_cost=True,
-            acknowledged_regulatory=True,
-        ),
-    )
+    return intake
 
 
 def demo_draft(patient: User) -> Intake:

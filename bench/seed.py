@@ -1,0 +1,609 @@
+"""Seeds a benchmark database at a chosen scale, quickly.
+
+A handful of *template* intakes and cases are made through the real services (the
+demo stories: every step answered, routed, claimed, a consultation asked for), so
+their rows are exactly what the app writes. Then PostgreSQL copies them with
+``INSERT ... SELECT`` over ``generate_series``: every intake with all its answer
+rows, its case, the case's events, flags and decision, a year of consultations and
+the audit trail of reads. Ids are given explicitly (``base + n``) so each copy knows
+its parent without a lookup.
+
+Triggers are off while copying (``session_replication_role = replica``): foreign
+keys were checked on the templates, and the change-history triggers would only
+double the writes of rows no benchmarked page reads. The exclusion constraint that
+forbids double booking is a constraint, not a trigger, so it still guards the
+consultations written here.
+"""
+
+import time as clock
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from psycopg2.extras import execute_values
+
+from clinic.models import PhysicianProfile, User, WorkingHours
+from clinic.roles import Role
+from clinic.services import physician_profile_set, user_create
+from intake import demo
+from intake.models import (
+    Case,
+    CaseEvent,
+    CaseFlag,
+    Consultation,
+    ConsultationType,
+    Intake,
+    ReviewDecision,
+)
+from treatments.models import BodyRegion, Priority
+
+BENCH_DOMAIN = "bench.example"
+# Every benchmark account has this password (nobody logs in with it: the runner
+# makes the sessions), hashed once.
+BENCH_PASSWORD = "bench-clinic-2026"  # noqa: S105 (a benchmark database's accounts)
+# The stories the templates are made from (several body regions, with and without
+# contraindication flags and red flags).
+STORIES = [
+    demo.MARIA_KNEE,
+    demo.ROSA_BACK,
+    demo.BEN_HIP,
+    demo.LUCY_ELBOW,
+    demo.OMAR_KNEE,
+]
+# A booked consultation's place in the day (local time); 6 a day, 30 minutes each,
+# leaving most of a physician's 8-hour day free.
+CONSULTATION_TIMES = [time(9), time(10), time(11), time(13, 30), time(14, 30), time(15, 30)]
+# A physician's week: Monday to Friday, 08:00-12:00 and 13:00-17:00.
+WORKING_WINDOWS = [(time(8), time(12)), (time(13), time(17))]
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    cases: int
+    open_cases: int
+    physicians: int
+    patients: int
+    front_desk: int
+    # Cases waiting for a booking (the front desk's slot search and bookings use them).
+    to_book: int
+    # Complete drafts waiting for a signature (the submit scenario uses one each),
+    # and drafts that the step scenario saves again and again.
+    ready_drafts: int
+    step_drafts: int
+
+
+SCALES = {
+    "small": Scale(
+        "small",
+        cases=1_000,
+        open_cases=400,
+        physicians=10,
+        patients=800,
+        front_desk=8,
+        to_book=300,
+        ready_drafts=600,
+        step_drafts=16,
+    ),
+    "large": Scale(
+        "large",
+        cases=100_000,
+        open_cases=10_000,
+        physicians=50,
+        patients=50_000,
+        front_desk=8,
+        to_book=4_000,
+        ready_drafts=4_000,
+        step_drafts=16,
+    ),
+}
+
+
+def physician_email(n: int) -> str:
+    return f"dr{n}@{BENCH_DOMAIN}"
+
+
+def front_desk_email(n: int) -> str:
+    return f"desk{n}@{BENCH_DOMAIN}"
+
+
+def patient_email(n: int) -> str:
+    return f"patient{n}@{BENCH_DOMAIN}"
+
+
+def seeded_scale() -> str | None:
+    """The scale this database was seeded at, if it was."""
+    profile = PhysicianProfile.objects.filter(user__email=physician_email(1)).first()
+    if profile is None:
+        return None
+    return profile.licence_number.removeprefix("bench-") or None
+
+
+# --- SQL helpers ---------------------------------------------------------------------------
+
+
+def _columns(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = %s ORDER BY ordinal_position",
+            [table],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _next_id(table: str) -> int:
+    """The highest id in ``table``; copies take ids from here on."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
+def _sync_sequence(table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "  # noqa: S608
+            f"(SELECT GREATEST(MAX(id), 1) FROM {table}))",
+            [table],
+        )
+
+
+def _copy(
+    table: str, *, overrides: dict[str, str], source: str, params: list[Any] | None = None
+) -> int:
+    """``INSERT INTO table SELECT`` every column of the template row ``t`` (found by
+    ``source``, the rest of the query), except the overridden ones."""
+    columns = [c for c in _columns(table) if c != "id" or "id" in overrides]
+    select = [overrides.get(c, f"t.{c}") for c in columns]
+    if "public_id" in columns and "public_id" not in overrides:
+        select[columns.index("public_id")] = "gen_random_uuid()"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from the schema)
+        f"SELECT {', '.join(select)} {source}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def _ids(values: list[int]) -> str:
+    return "ARRAY[" + ",".join(str(int(v)) for v in values) + "]::bigint[]"
+
+
+# --- The seed ------------------------------------------------------------------------------
+
+
+@dataclass
+class Templates:
+    patients: list[int]
+    intakes: list[int]
+    cases: list[int]
+    draft: int
+
+
+def seed(scale: Scale, *, say: Callable[[str], None] = print) -> dict[str, float]:
+    """Fills an empty, migrated database. Returns the seconds each part took."""
+    timings: dict[str, float] = {}
+    started = clock.perf_counter()
+
+    def lap(label: str) -> None:
+        nonlocal started
+        timings[label] = clock.perf_counter() - started
+        say(f"  {label}: {timings[label]:.1f} s")
+        started = clock.perf_counter()
+
+    password = make_password(BENCH_PASSWORD)
+    physicians, desks = _staff(scale, password)
+    lap(f"staff ({len(physicians)} physicians, {len(desks)} front desk)")
+    templates = _templates(physicians, desks[0])
+    lap(f"{len(templates.cases)} template cases through the services")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        first_patient = _patients(scale, templates, password)
+        lap(f"{scale.patients:,} patients")
+        first_intake = _intakes(
+            count=scale.cases,
+            templates=templates.intakes,
+            patient=f"{first_patient} + 1 + (g - 1) % {scale.patients}",
+            created=_created(scale.cases),
+            status="submitted",
+        )
+        lap(f"{scale.cases:,} submitted intakes with every answer")
+        first_case = _cases(scale, templates, first_intake, physicians)
+        lap(f"{scale.cases:,} cases")
+        _case_children(scale, templates, first_case, physicians)
+        lap("case events, flags, decisions")
+        _consultations(scale, first_case, physicians, desks[0])
+        lap("a year of consultations")
+        _audit(scale, first_case, physicians)
+        lap("audit trail")
+        drafts = scale.ready_drafts + scale.step_drafts
+        _intakes(
+            count=drafts,
+            templates=[templates.draft],
+            patient=f"{first_patient} + g",
+            created="now() - interval '1 hour'",
+            status="draft",
+        )
+        lap(f"{drafts:,} complete drafts")
+        for table in _tables():
+            _sync_sequence(table)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    lap("ANALYZE")
+    return timings
+
+
+def _tables() -> list[str]:
+    return [
+        User._meta.db_table,
+        Intake._meta.db_table,
+        Case._meta.db_table,
+        CaseEvent._meta.db_table,
+        CaseFlag._meta.db_table,
+        ReviewDecision._meta.db_table,
+        Consultation._meta.db_table,
+        *(table for table, _ in _intake_children()),
+    ]
+
+
+def _staff(scale: Scale, password: str) -> tuple[list[int], list[int]]:
+    regions = list(BodyRegion.objects.values_list("slug", flat=True))
+    physicians = []
+    for n in range(1, scale.physicians + 1):
+        user = user_create(
+            email=physician_email(n), full_name=f"Bench Physician {n}", role=Role.PHYSICIAN
+        )
+        profile = physician_profile_set(
+            user=user,
+            display_name=f"Dr Bench {n}",
+            region_slugs=regions,
+            max_open_cases=1000,
+        )
+        profile.licence_number = f"bench-{scale.name}"
+        profile.save(update_fields=["licence_number"])
+        WorkingHours.objects.bulk_create(
+            WorkingHours(
+                physician=profile,
+                weekday=day,
+                starts=starts,
+                ends=ends,
+                location="Bench clinic, room 1",
+            )
+            for day in range(5)
+            for starts, ends in WORKING_WINDOWS
+        )
+        physicians.append(user.pk)
+    desks = [
+        user_create(
+            email=front_desk_email(n), full_name=f"Bench Front Desk {n}", role=Role.FRONT_DESK
+        ).pk
+        for n in range(1, scale.front_desk + 1)
+    ]
+    User.objects.filter(pk__in=physicians + desks).update(password=password)
+    TOTPDevice.objects.bulk_create(
+        TOTPDevice(user_id=pk, name="Bench phone", confirmed=True) for pk in physicians + desks
+    )
+    return physicians, desks
+
+
+def _templates(physicians: list[int], desk: int) -> Templates:
+    """One submitted case per story, routed, claimed and waiting for a booking; and
+    one complete draft. Made through the services, as the pages would."""
+    patients, intakes, cases = [], [], []
+    for n, story in enumerate(STORIES, start=1):
+        patient = user_create(
+            email=f"template{n}@{BENCH_DOMAIN}",
+            full_name=f"Template Patient {n}",
+            role=Role.PATIENT,
+        )
+        case = demo.demo_submitted_case(patient, story)
+        if case.assigned_to_id is None:  # routing found nobody: give it to the first
+            Case.objects.filter(pk=case.pk).update(assigned_to_id=physicians[0])
+            case.refresh_from_db()
+        demo.demo_candidate(case, note="Benchmark template.")
+        patients.append(patient.pk)
+        intakes.append(case.intake_id)
+        cases.append(case.pk)
+    drafter = user_create(
+        email=f"template-draft@{BENCH_DOMAIN}", full_name="Template Draft", role=Role.PATIENT
+    )
+    draft = demo.demo_complete_draft(drafter, demo.MARIA_KNEE)
+    return Templates(patients, intakes, cases, draft.pk)
+
+
+def _created(count: int) -> str:
+    """Spread over the past year, oldest first (``g`` runs 1..count)."""
+    return f"now() - ({count} - g) * interval '365 days' / {count} - interval '2 hours'"
+
+
+def _patients(scale: Scale, templates: Templates, password: str) -> int:
+    table = User._meta.db_table
+    base = _next_id(table)
+    _copy(
+        table,
+        overrides={
+            "id": f"{base} + g",
+            "email": f"'patient' || g || '@{BENCH_DOMAIN}'",
+            "full_name": "'Bench Patient ' || g",
+            "password": "%s",
+            "last_login": "NULL",
+            "date_joined": "now() - interval '400 days'",
+        },
+        source=f"FROM generate_series(1, {scale.patients}) g JOIN {table} t ON t.id = %s",
+        params=[password, templates.patients[0]],
+    )
+    groups = User.groups.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {groups} (user_id, group_id) "  # noqa: S608
+            f"SELECT {base} + g, m.group_id FROM generate_series(1, {scale.patients}) g "
+            f"JOIN {groups} m ON m.user_id = %s",
+            [templates.patients[0]],
+        )
+    return base
+
+
+def _intake_children() -> list[tuple[str, str]]:
+    """(table, column naming the intake) of every row an intake owns, except files."""
+    children = [
+        (rel.related_model._meta.db_table, rel.field.column)
+        for rel in Intake._meta.related_objects
+        if rel.related_model not in (Case,)
+        and not rel.related_model.__name__.endswith("History")
+        and rel.related_model.__name__ != "ImagingFile"
+    ]
+    through = Intake.interested_options.through._meta.db_table
+    return [*children, (through, "intake_id")]
+
+
+def _intakes(*, count: int, templates: list[int], patient: str, created: str, status: str) -> int:
+    """``count`` copies of the template intakes (taken in turn), each with all its
+    answer rows. Copy ``g`` gets id ``base + g``."""
+    table = Intake._meta.db_table
+    base = _next_id(table)
+    template = f"({_ids(templates)})[1 + g % {len(templates)}]"
+    signed = "NULL" if status == "draft" else f"({created}) + interval '50 minutes'"
+    _copy(
+        table,
+        overrides={
+            "id": f"{base} + g",
+            "patient_id": patient,
+            "legal_name": f"'Bench Patient ' || ({patient} - {_patient_offset()})",
+            "status": f"'{status}'",
+            "created_at": created,
+            "updated_at": created,
+            "submitted_at": signed,
+            "signed_at": signed,
+            "signature_name": "''" if status == "draft" else "t.signature_name",
+        },
+        source=f"FROM generate_series(1, {count}) g JOIN {table} t ON t.id = {template}",
+    )
+    for child, column in _intake_children():
+        _copy(
+            child,
+            overrides={column: f"{base} + g"},
+            source=(
+                f"FROM generate_series(1, {count}) g JOIN {child} t ON t.{column} = {template}"
+            ),
+        )
+    return base
+
+
+def _patient_offset() -> int:
+    """Patient n's id is offset + n (patients are copied with explicit ids)."""
+    first = User.objects.filter(email=patient_email(1)).values_list("pk", flat=True).first()
+    return (first or 1) - 1
+
+
+def _template_case(first_case: int, templates: Templates, alias: str = "c") -> str:
+    """The template a copied case was made from (copies take the templates in turn)."""
+    return f"({_ids(templates.cases)})[1 + ({alias}.id - {first_case}) % {len(templates.cases)}]"
+
+
+def _cases(scale: Scale, templates: Templates, first_intake: int, physicians: list[int]) -> int:
+    """Newest first: the open cases, then those waiting for a booking; older ones
+    are booked, or (one in five) not candidates."""
+    table = Case._meta.db_table
+    base = _next_id(table)
+    newest = f"({scale.cases} - g)"
+    state = (
+        f"CASE WHEN {newest} < {scale.open_cases} THEN "
+        f"(ARRAY['submitted','under_review','info_requested','imaging_requested'])[1 + g % 4] "
+        f"WHEN {newest} < {scale.open_cases + scale.to_book} THEN 'consult_requested' "
+        f"WHEN g % 5 = 0 THEN 'not_candidate' ELSE 'booked' END"
+    )
+    created = _created(scale.cases)
+    priority = (
+        f"CASE WHEN g % 20 = 0 THEN {Priority.URGENT.value} "
+        f"WHEN g % 6 = 0 THEN {Priority.HIGH.value} ELSE {Priority.ROUTINE.value} END"
+    )
+    _copy(
+        table,
+        overrides={
+            "id": f"{base} + g",
+            "reference": "'RM-B' || to_char(g, 'FM0000000')",
+            "intake_id": f"{first_intake} + g",
+            "patient_id": "i.patient_id",
+            "state": state,
+            "assigned_to_id": f"({_ids(physicians)})[1 + g % {len(physicians)}]",
+            "priority": priority,
+            "main_complaint_id": (
+                "(SELECT mc.id FROM intake_complaint mc WHERE mc.intake_id = i.id "
+                "ORDER BY mc.pain_worst_week DESC, mc.pain_now DESC, mc.id LIMIT 1)"
+            ),
+            "routed_at": created,
+            "waiting_since": created,
+            "review_due_at": f"({created}) + interval '3 days'",
+            "answer_received_at": "NULL",
+            "created_at": created,
+            "updated_at": created,
+        },
+        source=(
+            f"FROM generate_series(1, {scale.cases}) g "
+            f"JOIN {Intake._meta.db_table} i ON i.id = {first_intake} + g "
+            f"JOIN {table} t ON t.id = ({_ids(templates.cases)})[1 + g % {len(templates.cases)}]"
+        ),
+    )
+    return base
+
+
+def _case_children(
+    scale: Scale, templates: Templates, first_case: int, physicians: list[int]
+) -> None:
+    cases = f"{Case._meta.db_table} c"
+    copies = f"c.id > {first_case}"
+    template = _template_case(first_case, templates)
+    is_open = "c.state IN ('submitted','under_review','info_requested','imaging_requested')"
+    declined = "c.state = 'not_candidate'"
+    # Events: an open case has been submitted and routed; the others went further.
+    _copy(
+        CaseEvent._meta.db_table,
+        overrides={
+            "case_id": "c.id",
+            "kind": f"CASE WHEN {declined} AND t.kind = 'candidate' THEN 'not_candidate' "
+            "ELSE t.kind END",
+            "actor_id": "CASE WHEN t.actor_id IS NULL THEN NULL "
+            "WHEN t.kind = 'submitted' THEN c.patient_id ELSE c.assigned_to_id END",
+            "to_state": f"CASE WHEN {declined} AND t.kind = 'candidate' THEN 'not_candidate' "
+            "ELSE t.to_state END",
+            "at": "c.created_at + (t.at - tc.created_at)",
+        },
+        source=(
+            f"FROM {cases} JOIN {CaseEvent._meta.db_table} t ON t.case_id = {template} "
+            f"JOIN {Case._meta.db_table} tc ON tc.id = t.case_id "
+            f"WHERE {copies} AND (NOT {is_open} OR t.kind IN ('submitted', 'routed'))"
+        ),
+    )
+    _copy(
+        CaseFlag._meta.db_table,
+        overrides={"case_id": "c.id"},
+        source=f"FROM {cases} JOIN {CaseFlag._meta.db_table} t ON t.case_id = {template} "
+        f"WHERE {copies}",
+    )
+    flag_options = CaseFlag.options.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {flag_options} (caseflag_id, treatmentoption_id) "  # noqa: S608
+            f"SELECT f.id, o.treatmentoption_id FROM {CaseFlag._meta.db_table} f "
+            f"JOIN {cases} ON c.id = f.case_id "
+            f"JOIN {CaseFlag._meta.db_table} tf ON tf.case_id = {template} "
+            "AND tf.contraindication_id = f.contraindication_id "
+            f"JOIN {flag_options} o ON o.caseflag_id = tf.id WHERE {copies}"
+        )
+    # One decision per decided case: a candidate (the template's) or a decline.
+    decisions = ReviewDecision._meta.db_table
+    _copy(
+        decisions,
+        overrides={
+            "case_id": "c.id",
+            "physician_id": "c.assigned_to_id",
+            "outcome": f"CASE WHEN {declined} THEN 'not_candidate' ELSE t.outcome END",
+            "consultation_type": f"CASE WHEN {declined} THEN '' ELSE t.consultation_type END",
+            "consultation_mode": f"CASE WHEN {declined} THEN '' ELSE t.consultation_mode END",
+            "urgency": f"CASE WHEN {declined} THEN '' ELSE t.urgency END",
+            "reason": f"CASE WHEN {declined} THEN 'Benchmark: not a candidate.' ELSE t.reason END",
+            "decided_at": "c.created_at + interval '1 day'",
+        },
+        source=f"FROM {cases} JOIN {decisions} t ON t.case_id = {template} "
+        f"WHERE {copies} AND NOT {is_open}",
+    )
+    options = ReviewDecision.options.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {options} (reviewdecision_id, treatmentoption_id) "  # noqa: S608
+            f"SELECT d.id, o.treatmentoption_id FROM {decisions} d "
+            f"JOIN {cases} ON c.id = d.case_id "
+            f"JOIN {decisions} td ON td.case_id = {template} "
+            f"JOIN {options} o ON o.reviewdecision_id = td.id "
+            f"WHERE {copies} AND d.outcome = 'candidate'"
+        )
+
+
+def _working_days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        if day.weekday() < 5:
+            yield day
+        day += timedelta(days=1)
+
+
+def _consultations(scale: Scale, first_case: int, physicians: list[int], desk: int) -> None:
+    """Each booked case's consultation, with its physician, six a day over the year
+    that ends two weeks from now: past ones completed (one in twenty missed), the
+    rest still booked."""
+    kind = ConsultationType.objects.get(slug="new-consultation")
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate()
+    days = list(_working_days(today - timedelta(days=365), today + timedelta(days=14)))
+    slots = [datetime.combine(day, at, tzinfo=zone) for day in days for at in CONSULTATION_TIMES]
+    booked = list(
+        Case.objects.filter(pk__gt=first_case, state=Case.State.BOOKED)
+        .order_by("pk")
+        .values_list("pk", "assigned_to_id")
+    )
+    # A physician's consultations take the year's last slots, oldest case first.
+    per_physician = Counter(physician for _, physician in booked)
+    taken: Counter[int] = Counter()
+    rows = []
+    for pk, physician in booked:
+        rows.append((pk, slots[len(slots) - per_physician[physician] + taken[physician]]))
+        taken[physician] += 1
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bench_slot (case_id bigint, starts_at timestamptz)")
+        execute_values(cursor.cursor, "INSERT INTO bench_slot VALUES %s", rows, page_size=5000)
+    table = Consultation._meta.db_table
+    state = (
+        "CASE WHEN s.starts_at > %s THEN 'booked' "
+        "WHEN c.id %% 20 = 0 THEN 'no_show' ELSE 'completed' END"
+    )
+    columns = _columns(table)
+    values = {
+        "public_id": "gen_random_uuid()",
+        "case_id": "c.id",
+        "patient_id": "c.patient_id",
+        "physician_id": "c.assigned_to_id",
+        "consultation_type_id": str(kind.pk),
+        "mode": "'in_person'",
+        "starts_at": "s.starts_at",
+        "ends_at": f"s.starts_at + interval '{kind.duration_minutes} minutes'",
+        "location": "'Bench clinic, room 1'",
+        "state": state,
+        "cancel_reason": "''",
+        "sequence": "0",
+        "booked_by_id": str(desk),
+        "created_at": "c.created_at",
+        "updated_at": "c.created_at",
+    }
+    columns = [c for c in columns if c != "id"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {', '.join(values[c] for c in columns)} FROM bench_slot s "
+            f"JOIN {Case._meta.db_table} c ON c.id = s.case_id",
+            [now],
+        )
+        cursor.execute("DROP TABLE bench_slot")
+
+
+def _audit(scale: Scale, first_case: int, physicians: list[int]) -> None:
+    """Reads of the past year: each case viewed twice by its physician."""
+    from clinic.models import AuditEvent
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEvent._meta.db_table} "  # noqa: S608
+            "(at, actor_id, actor_role, patient_id, action, record_type, record_id, "
+            "ip_address, request_id) "
+            "SELECT c.created_at + v * interval '1 day', c.assigned_to_id, 'physician', "
+            "c.patient_id, 'view', 'case', c.public_id::text, '192.0.2.1', "
+            "md5(c.id::text || v::text) "
+            f"FROM {Case._meta.db_table} c, generate_series(1, 2) v WHERE c.id > {first_case}"
+        )
