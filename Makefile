@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: run test lint typecheck pytest worker clean
+.PHONY: run test lint typecheck pytest worker bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,16 +37,30 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy .
 
-pytest: $(VENV)/.dev-installed node_modules/.package-lock.json
+# The benchmark's load generator (locust) lives in its own virtualenv.
+BENCH_VENV ?= .venv-bench
+$(BENCH_VENV)/.installed: requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -r requirements-bench.txt
+	touch $@
+
+pytest: $(VENV)/.dev-installed node_modules/.package-lock.json $(BENCH_VENV)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck $(VENV)/.dev-installed node_modules/.package-lock.json
+test: lint typecheck $(VENV)/.dev-installed node_modules/.package-lock.json $(BENCH_VENV)/.installed
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# `make bench` (large scale, minutes) or `make bench SCALE=small`; BENCH_ARGS adds
+# options of bench/run.py (--seconds, --users, --workers, --reseed, --markdown FILE).
+SCALE ?= large
+bench: $(VENV)/.runtime-installed $(BENCH_VENV)/.installed
+	$(PY) -m bench.run --scale $(SCALE) $(BENCH_ARGS)
 
 worker: $(VENV)/.runtime-installed
 	$(BIN)/celery -A clinic worker -B -P solo --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache staticfiles
+	rm -rf $(VENV) $(BENCH_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache staticfiles

@@ -27,6 +27,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -224,12 +225,14 @@ def _state(args: argparse.Namespace) -> dict[str, Any]:
         ]
     }
     free: dict[int, list[Any]] = {}
-    tomorrow = timezone.localdate() + timezone.timedelta(days=1)
-    pool = []
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    pool: list[dict[str, str]] = []
     for case in bookable:
         if len(pool) >= args.seconds * args.pool_per_second:
             break
         physician_id = case.assigned_to_id
+        if physician_id is None:
+            continue
         if physician_id not in free:
             profile = PhysicianProfile.objects.get(user_id=physician_id)
             kind = booking_request(case).consultation_type
@@ -289,11 +292,12 @@ def _explain(state: dict[str, Any]) -> list[Plan]:
         )
         rows = dict(cursor.fetchall())
     plans = []
-    for name, page in (
-        ("queue", state["queue"]["users"][0]["items"][1]),
-        ("case", state["case"]["users"][0]["items"][0]),
-        ("slots", state["slots"]["users"][0]["items"][0]),
-    ):
+    pages = [
+        *(("queue", path) for path in state["queue"]["users"][0]["items"]),
+        *(("case", path) for path in state["case"]["users"][0]["items"][:3]),
+        *(("slots", path) for path in state["slots"]["users"][0]["items"][:3]),
+    ]
+    for n, (name, page) in enumerate(pages):
         client = Client(HTTP_HOST="127.0.0.1")
         users = state[name]["users"]
         client.cookies[settings.SESSION_COOKIE_NAME] = users[0]["session"]
@@ -301,7 +305,8 @@ def _explain(state: dict[str, Any]) -> list[Plan]:
             response = client.get(page)
         if response.status_code != 200:
             raise SystemExit(f"EXPLAIN: {page} answered {response.status_code}")
-        plan = Plan(name, queries=len(captured.captured_queries))
+        shown = name + (f" {page.split('?', 1)[1]}" if "?" in page else f" #{n}")
+        plan = Plan(shown, queries=len(captured.captured_queries))
         for query in captured.captured_queries:
             sql = query["sql"]
             if sql.startswith("SELECT set_config('pghistory."):
@@ -345,7 +350,7 @@ def _serve(args: argparse.Namespace, env: dict[str, str], log: Path) -> subproce
     )
     for _ in range(100):
         try:
-            with urllib.request.urlopen(  # noqa: S310 (our own server on loopback)
+            with urllib.request.urlopen(
                 f"http://127.0.0.1:{args.port}/healthz", timeout=2
             ) as response:
                 if response.status == 200:
@@ -426,6 +431,7 @@ def _load(
         env=env,
         check=False,
         stdout=subprocess.DEVNULL,
+        stderr=open(work / f"{scenario}-locust.log", "w"),  # noqa: SIM115 (closed with the run)
     )
     with open(f"{prefix}_stats.csv", encoding="utf-8") as stats_file:
         rows = {row["Name"]: row for row in csv.DictReader(stats_file)}
@@ -462,7 +468,7 @@ def _warm(args: argparse.Namespace, state: dict[str, Any]) -> None:
         user = state[name]["users"][0]
         for _ in range(args.workers * 3):
             for path in user["items"][:3]:
-                request = urllib.request.Request(  # noqa: S310
+                request = urllib.request.Request(
                     f"http://127.0.0.1:{args.port}{path}",
                     headers={"Cookie": f"sessionid={user['session']}"},
                 )
@@ -495,13 +501,19 @@ def _table(results: list[Result]) -> list[str]:
 
 
 def _plan_lines(plans: list[Plan]) -> list[str]:
-    lines = ["| Page | Queries | SELECTs explained | Sequential scans |", "|---|---:|---:|---|"]
+    lines = [
+        f"| Page | Queries | SELECTs explained | Sequential scans of tables over "
+        f"{LARGE_TABLE_ROWS:,} rows | of smaller tables |",
+        "|---|---:|---:|---|---|",
+    ]
     for plan in plans:
-        scans = ", ".join(
-            f"{table} ({rows:,} rows{', LARGE' if rows >= LARGE_TABLE_ROWS else ''})"
-            for table, rows in sorted(set(plan.seq_scans))
+        scans = sorted(set(plan.seq_scans))
+        large = ", ".join(f"**{t}** ({rows:,})" for t, rows in scans if rows >= LARGE_TABLE_ROWS)
+        small = ", ".join(f"{t} ({rows:,})" for t, rows in scans if rows < LARGE_TABLE_ROWS)
+        lines.append(
+            f"| {plan.page} | {plan.queries} | {plan.explained} | {large or 'none'} "
+            f"| {small or 'none'} |"
         )
-        lines.append(f"| {plan.page} | {plan.queries} | {plan.explained} | {scans or 'none'} |")
     return lines
 
 

@@ -20,10 +20,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from psycopg2.extras import execute_values
@@ -83,11 +84,11 @@ SCALES = {
     "small": Scale(
         "small",
         cases=1_000,
-        open_cases=400,
+        open_cases=300,
         physicians=10,
         patients=800,
         front_desk=8,
-        to_book=300,
+        to_book=500,
         ready_drafts=600,
         step_drafts=16,
     ),
@@ -163,10 +164,7 @@ def _copy(
     select = [overrides.get(c, f"t.{c}") for c in columns]
     if "public_id" in columns and "public_id" not in overrides:
         select[columns.index("public_id")] = "gen_random_uuid()"
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from the schema)
-        f"SELECT {', '.join(select)} {source}"
-    )
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(select)} {source}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
@@ -352,12 +350,13 @@ def _patients(scale: Scale, templates: Templates, password: str) -> int:
 
 def _intake_children() -> list[tuple[str, str]]:
     """(table, column naming the intake) of every row an intake owns, except files."""
+    models = [cast(type[Model], rel.related_model) for rel in Intake._meta.related_objects]
     children = [
-        (rel.related_model._meta.db_table, rel.field.column)
-        for rel in Intake._meta.related_objects
-        if rel.related_model not in (Case,)
-        and not rel.related_model.__name__.endswith("History")
-        and rel.related_model.__name__ != "ImagingFile"
+        (model._meta.db_table, rel.field.column)
+        for model, rel in zip(models, Intake._meta.related_objects, strict=True)
+        if model is not Case
+        and not model.__name__.endswith("History")
+        and model.__name__ != "ImagingFile"
     ]
     through = Intake.interested_options.through._meta.db_table
     return [*children, (through, "intake_id")]
@@ -413,16 +412,20 @@ def _cases(scale: Scale, templates: Templates, first_intake: int, physicians: li
     table = Case._meta.db_table
     base = _next_id(table)
     newest = f"({scale.cases} - g)"
+    # Physicians take the cases in turn (g % physicians); ``turn`` counts the rounds,
+    # so that every physician gets every state and priority.
+    turn = f"(g / {len(physicians)})"
     state = (
         f"CASE WHEN {newest} < {scale.open_cases} THEN "
-        f"(ARRAY['submitted','under_review','info_requested','imaging_requested'])[1 + g % 4] "
+        f"(ARRAY['submitted','under_review','info_requested','imaging_requested'])"
+        f"[1 + {turn} % 4] "
         f"WHEN {newest} < {scale.open_cases + scale.to_book} THEN 'consult_requested' "
-        f"WHEN g % 5 = 0 THEN 'not_candidate' ELSE 'booked' END"
+        f"WHEN {turn} % 5 = 0 THEN 'not_candidate' ELSE 'booked' END"
     )
     created = _created(scale.cases)
     priority = (
-        f"CASE WHEN g % 20 = 0 THEN {Priority.URGENT.value} "
-        f"WHEN g % 6 = 0 THEN {Priority.HIGH.value} ELSE {Priority.ROUTINE.value} END"
+        f"CASE WHEN {turn} % 20 = 0 THEN {Priority.URGENT.value} "
+        f"WHEN {turn} % 6 = 0 THEN {Priority.HIGH.value} ELSE {Priority.ROUTINE.value} END"
     )
     _copy(
         table,
@@ -550,6 +553,8 @@ def _consultations(scale: Scale, first_case: int, physicians: list[int], desk: i
     )
     # A physician's consultations take the year's last slots, oldest case first.
     per_physician = Counter(physician for _, physician in booked)
+    if max(per_physician.values(), default=0) > len(slots):
+        raise ValueError("More booked cases per physician than slots in the year.")
     taken: Counter[int] = Counter()
     rows = []
     for pk, physician in booked:

@@ -302,6 +302,9 @@ CONTENT_SECURITY_POLICY = {
 # Change history (django-pghistory): triggers keep every version of clinical rows,
 # with who and which request; the history tables refuse UPDATE and DELETE.
 PGHISTORY_APPEND_ONLY = True
+# The context (who, which URL, request id) is attached to the statements of requests
+# that may change rows; reads (GET, HEAD) write no tracked row and skip it.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # Log lines carry the request id (also in the X-Request-ID header and audit rows).
 # django.template stays at INFO whatever LOG_LEVEL says: its DEBUG records of a

@@ -565,6 +565,21 @@ class ImagingFile(models.Model):
         ]
 
 
+# Intake columns a queue row never shows.
+QUEUE_ROW_SKIPS = (
+    "phone",
+    "emergency_contact_phone",
+    "completed_steps",
+    "pending_answers",
+    "current_medicines",
+    "allergies",
+    "other_conditions",
+    "goals",
+    "preferred_days",
+    "preferred_times",
+)
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def with_intake(self) -> "CaseQuerySet":
         return self.select_related("intake", "patient")
@@ -603,18 +618,32 @@ class CaseQuerySet(models.QuerySet["Case"]):
         )
 
     def for_queue(self) -> "CaseQuerySet":
-        """What a queue row shows, in a fixed number of queries: the patient, the
-        main complaint and whether any flag of each severity is raised."""
-        flags = CaseFlag.objects.filter(case=models.OuterRef("pk"))
-        return self.select_related(
-            "intake",
-            "assigned_to__physician_profile",
-            "main_complaint__body_region",
-            "main_complaint__condition",
-        ).annotate(
-            has_hard_stop=models.Exists(flags.filter(severity=Contraindication.Severity.HARD_STOP)),
-            has_caution=models.Exists(flags.filter(severity=Contraindication.Severity.CAUTION)),
+        """What a queue row shows, in a fixed number of queries: the patient and
+        the main complaint (``mark_flags`` adds the flags of the rows on a page)."""
+        return (
+            self.select_related(
+                "intake",
+                "assigned_to__physician_profile",
+                "main_complaint__body_region",
+                "main_complaint__condition",
+            )
+            # A row shows the intake's name and age: its phone numbers (parsed on
+            # load), JSON and free text stay in the database.
+            .defer(*(f"intake__{name}" for name in QUEUE_ROW_SKIPS))
         )
+
+
+def mark_flags(cases: list["Case"]) -> list["Case"]:
+    """Sets ``has_hard_stop`` and ``has_caution`` on each case, in one query that
+    reads only these cases' flags (by the case index). An EXISTS per row in the
+    queue's query made PostgreSQL scan every flag of every case instead."""
+    raised = set(
+        CaseFlag.objects.filter(case__in=cases).values_list("case_id", "severity").distinct()
+    )
+    for case in cases:
+        case.has_hard_stop = (case.pk, Contraindication.Severity.HARD_STOP) in raised
+        case.has_caution = (case.pk, Contraindication.Severity.CAUTION) in raised
+    return cases
 
 
 @history("Case")
@@ -688,6 +717,9 @@ class Case(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseQuerySet.as_manager()
+    # Set on the queue's rows by ``mark_flags``.
+    has_hard_stop: bool
+    has_caution: bool
 
     class Meta:
         ordering = ["-created_at"]

@@ -15,6 +15,7 @@ it at the same moment can deadlock each other (see the control test).
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -56,9 +57,18 @@ class Slot:
     ends_at: datetime
     location: str
 
-    @property
+    @cached_property
     def local_start(self) -> datetime:
         return timezone.localtime(self.starts_at)
+
+    @property
+    def value(self) -> str:
+        """What the booking form posts: the instant in ISO 8601."""
+        return self.starts_at.isoformat()
+
+    @property
+    def time_label(self) -> str:
+        return f"{self.local_start:%H:%M}"
 
 
 def _zone() -> ZoneInfo:

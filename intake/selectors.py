@@ -4,7 +4,7 @@ sees after submitting, and a physician reads."""
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 
 from intake.models import (
     Case,
@@ -65,7 +65,8 @@ def intake_summary(intake: Intake) -> IntakeSummary:
         "imaging_files",
         "interested_options",
     ]
-    loaded = Intake.objects.prefetch_related(*lookups).get(pk=intake.pk)
+    prefetch_related_objects([intake], *lookups)
+    loaded = intake
     order = {kind: n for n, kind in enumerate(PriorTreatment.Kind.values)}
     return IntakeSummary(
         intake=loaded,
@@ -121,7 +122,8 @@ def case_review(case: Case) -> CaseReview:
         ),
         Prefetch("events", queryset=CaseEvent.objects.select_related("actor__physician_profile")),
     ]
-    loaded = Case.objects.prefetch_related(*lookups).get(pk=case.pk)
+    prefetch_related_objects([case], *lookups)
+    loaded = case
     earlier = list(
         Case.objects.filter(patient_id=case.patient_id)
         .exclude(pk=case.pk)

@@ -23,7 +23,7 @@ from clinic.models import User, WorkingHours
 from clinic.policy import may_act_on_case, review_area
 from intake import cases
 from intake.frontdesk_forms import DayForm
-from intake.models import Case, Consultation
+from intake.models import Case, Consultation, mark_flags
 from intake.review_forms import (
     CandidateForm,
     CaseFilter,
@@ -55,7 +55,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "mine": Case.objects.open_for(me).count(),
         "pool": Case.objects.open().filter(assigned_to__isnull=True).count(),
     }
-    rows = list(page.object_list)
+    rows = mark_flags(list(page.object_list))
     audit_reads(request, action=Action.LIST, records=[seen(c, c.patient_id) for c in rows])
     query = request.GET.copy()
     query.pop("page", None)

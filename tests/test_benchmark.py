@@ -1,0 +1,82 @@
+"""The benchmark (bench/) as a smoke check: seeded at the small scale, served by
+gunicorn with the production settings, every scenario driven by locust for a couple
+of seconds. It fails on errors (a failed request, a scenario with no requests, a
+seed that does not add up), never on timing: the figures belong in
+docs/benchmarks.md."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+from bench.run import LOCUST, SCENARIOS
+from bench.seed import SCALES
+from tests.conftest import require, uses_postgresql
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _bench_database_url() -> str:
+    """The test server, with a database of the smoke check's own."""
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or "postgres"
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/clinic_bench_smoke"
+
+
+def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> None:
+    require(uses_postgresql(), "the benchmark needs PostgreSQL (set DATABASE_URL)")
+    require(LOCUST.exists(), f"{LOCUST} is missing (`make bench` or `make test` installs it)")
+    report = tmp_path / "report.md"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--scale",
+            "small",
+            "--seconds",
+            "2",
+            "--reseed",
+            "--port",
+            str(_free_port()),
+            "--database-url",
+            _bench_database_url(),
+            "--markdown",
+            str(report),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    table = report.read_text()
+    small = SCALES["small"]
+    assert f"{small.cases:,} cases, {small.open_cases:,} open" in table
+    for _, label in SCENARIOS.values():
+        row = next((line for line in table.splitlines() if line.startswith(f"| {label} |")), None)
+        assert row is not None, f"no row for {label}:\n{table}"
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        requests, failures = int(cells[1]), int(cells[2])
+        assert requests > 0, row
+        assert failures == 0, row
+        assert re.fullmatch(r"[\d.]+( \(\d+–\d+\))?", cells[6]), f"queries not counted: {row}"
+    # The floor touches no table; EXPLAIN ran on the three pages it names.
+    assert re.search(r"^\| floor[^|]*\| \d+ \| 0 \|[^\n]*\| 0\.0 \|", table, re.M), table
+    for page in ("queue", "case", "slots"):
+        assert re.search(rf"^\| {page} [^|]+\| \d+ \| \d+ \|", table, re.M), table
