@@ -225,7 +225,9 @@ def _state(args: argparse.Namespace) -> dict[str, Any]:
         ]
     }
     free: dict[int, list[Any]] = {}
-    tomorrow = timezone.localdate() + timedelta(days=1)
+    # After the seeded consultations (which reach two weeks ahead), four weeks of
+    # empty calendars: enough slots for every booking of a long run.
+    first_day = timezone.localdate() + timedelta(days=15)
     pool: list[dict[str, str]] = []
     for case in bookable:
         if len(pool) >= args.seconds * args.pool_per_second:
@@ -236,7 +238,9 @@ def _state(args: argparse.Namespace) -> dict[str, Any]:
         if physician_id not in free:
             profile = PhysicianProfile.objects.get(user_id=physician_id)
             kind = booking_request(case).consultation_type
-            slots = free_slots(physician=profile, consultation_type=kind, start_day=tomorrow)
+            slots = free_slots(
+                physician=profile, consultation_type=kind, start_day=first_day, days=28
+            )
             apart, last_end = [], None
             for slot in slots:
                 if last_end is None or slot.starts_at >= last_end:

@@ -84,11 +84,11 @@ SCALES = {
     "small": Scale(
         "small",
         cases=1_000,
-        open_cases=300,
+        open_cases=250,
         physicians=10,
         patients=800,
         front_desk=8,
-        to_book=500,
+        to_book=600,
         ready_drafts=600,
         step_drafts=16,
     ),
