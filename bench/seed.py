@@ -490,16 +490,12 @@ def _case_children(
         source=f"FROM {cases} JOIN {CaseFlag._meta.db_table} t ON t.case_id = {template} "
         f"WHERE {copies}",
     )
-    flag_options = CaseFlag.options.through._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {flag_options} (caseflag_id, treatmentoption_id) "  # noqa: S608
-            f"SELECT f.id, o.treatmentoption_id FROM {CaseFlag._meta.db_table} f "
-            f"JOIN {cases} ON c.id = f.case_id "
-            f"JOIN {CaseFlag._meta.db_table} tf ON tf.case_id = {template} "
-            "AND tf.contraindication_id = f.contraindication_id "
-            f"JOIN {flag_options} o ON o.caseflag_id = tf.id WHERE {copies}"
-        )
+    _copy_options(
+        CaseFlag,
+        template=template,
+        match="tf.contraindication_id = f.contraindication_id",
+        where=copies,
+    )
     # One decision per decided case: a candidate (the template's) or a decline.
     decisions = ReviewDecision._meta.db_table
     _copy(
@@ -517,15 +513,24 @@ def _case_children(
         source=f"FROM {cases} JOIN {decisions} t ON t.case_id = {template} "
         f"WHERE {copies} AND NOT {is_open}",
     )
-    options = ReviewDecision.options.through._meta.db_table
+    _copy_options(ReviewDecision, template=template, where=f"{copies} AND f.outcome = 'candidate'")
+
+
+def _copy_options(
+    model: type[CaseFlag] | type[ReviewDecision], *, template: str, where: str, match: str = "TRUE"
+) -> None:
+    """The treatment options of each copied flag or decision ``f``: those of its
+    template's row ``tf`` (the one that ``match`` pairs it with)."""
+    table = model._meta.db_table
+    through = model.options.through._meta
+    owner = next(f.column for f in through.fields if getattr(f, "related_model", None) is model)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {options} (reviewdecision_id, treatmentoption_id) "  # noqa: S608
-            f"SELECT d.id, o.treatmentoption_id FROM {decisions} d "
-            f"JOIN {cases} ON c.id = d.case_id "
-            f"JOIN {decisions} td ON td.case_id = {template} "
-            f"JOIN {options} o ON o.reviewdecision_id = td.id "
-            f"WHERE {copies} AND d.outcome = 'candidate'"
+            f"INSERT INTO {through.db_table} ({owner}, treatmentoption_id) "  # noqa: S608
+            f"SELECT f.id, o.treatmentoption_id FROM {table} f "
+            f"JOIN {Case._meta.db_table} c ON c.id = f.case_id "
+            f"JOIN {table} tf ON tf.case_id = {template} AND {match} "
+            f"JOIN {through.db_table} o ON o.{owner} = tf.id WHERE {where}"
         )
 
 
