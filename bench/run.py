@@ -399,6 +399,14 @@ class Result:
     first_failure: str = ""
 
 
+def _number(cell: str) -> float:
+    """A figure from locust's CSV ("N/A" when the scenario made no request)."""
+    try:
+        return float(cell)
+    except ValueError:
+        return 0.0
+
+
 def _load(
     args: argparse.Namespace, scenario: str, state_path: Path, work: Path, server_pids: list[int]
 ) -> Result:
@@ -410,33 +418,34 @@ def _load(
         "BENCH_STATE": str(state_path),
         "BENCH_QUERIES_OUT": str(queries_out),
     }
-    subprocess.run(  # noqa: S603
-        [
-            str(LOCUST),
-            "-f",
-            str(ROOT / "bench" / "locustfile.py"),
-            "--headless",
-            "--users",
-            str(args.users),
-            "--spawn-rate",
-            str(args.users),
-            "--run-time",
-            f"{args.seconds}s",
-            "--host",
-            f"http://127.0.0.1:{args.port}",
-            "--csv",
-            str(prefix),
-            "--only-summary",
-            "--loglevel",
-            "WARNING",
-            user_class,
-        ],
-        cwd=ROOT,
-        env=env,
-        check=False,
-        stdout=subprocess.DEVNULL,
-        stderr=open(work / f"{scenario}-locust.log", "w"),  # noqa: SIM115 (closed with the run)
-    )
+    with open(work / f"{scenario}-locust.log", "w", encoding="utf-8") as log:
+        subprocess.run(  # noqa: S603
+            [
+                str(LOCUST),
+                "-f",
+                str(ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "--users",
+                str(args.users),
+                "--spawn-rate",
+                str(args.users),
+                "--run-time",
+                f"{args.seconds}s",
+                "--host",
+                f"http://127.0.0.1:{args.port}",
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+                user_class,
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     with open(f"{prefix}_stats.csv", encoding="utf-8") as stats_file:
         rows = {row["Name"]: row for row in csv.DictReader(stats_file)}
     row = rows.get(scenario) or rows["Aggregated"]
@@ -454,10 +463,10 @@ def _load(
         scenario=scenario,
         requests=int(row["Request Count"]),
         failures=max(failures, int(row["Failure Count"])),
-        rps=float(row["Requests/s"]),
-        p50=float(row["50%"]),
-        p95=float(row["95%"]),
-        p99=float(row["99%"]),
+        rps=_number(row["Requests/s"]),
+        p50=_number(row["50%"]),
+        p95=_number(row["95%"]),
+        p99=_number(row["99%"]),
         queries=sum(counts) / len(counts) if counts else None,
         queries_spread=(min(counts), max(counts)) if counts else None,
         rss_mb=_peak_rss_mb(server_pids),

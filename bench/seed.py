@@ -29,7 +29,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from psycopg2.extras import execute_values
 
-from clinic.models import PhysicianProfile, User, WorkingHours
+from clinic.models import User, WorkingHours
 from clinic.roles import Role
 from clinic.services import physician_profile_set, user_create
 from intake import demo
@@ -118,12 +118,32 @@ def patient_email(n: int) -> str:
     return f"patient{n}@{BENCH_DOMAIN}"
 
 
+SEEDED_MARK = "clinic bench: {} scale"
+
+
 def seeded_scale() -> str | None:
-    """The scale this database was seeded at, if it was."""
-    profile = PhysicianProfile.objects.filter(user__email=physician_email(1)).first()
-    if profile is None:
-        return None
-    return profile.licence_number.removeprefix("bench-") or None
+    """The scale this database was seeded at: the database's comment, written only
+    once a seed has finished (a seed that stopped half-way is seeded again)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE datname = current_database()"
+        )
+        comment = cursor.fetchone()[0] or ""
+    for name in SCALES:
+        if comment == SEEDED_MARK.format(name):
+            return name
+    return None
+
+
+def _mark_seeded(scale: Scale) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        name = cursor.fetchone()[0]
+        cursor.execute(
+            f'COMMENT ON DATABASE "{name}" IS %s',
+            [SEEDED_MARK.format(scale.name)],
+        )
 
 
 # --- SQL helpers ---------------------------------------------------------------------------
@@ -199,7 +219,7 @@ def seed(scale: Scale, *, say: Callable[[str], None] = print) -> dict[str, float
     password = make_password(BENCH_PASSWORD)
     physicians, desks = _staff(scale, password)
     lap(f"staff ({len(physicians)} physicians, {len(desks)} front desk)")
-    templates = _templates(physicians, desks[0])
+    templates = _templates(physicians)
     lap(f"{len(templates.cases)} template cases through the services")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
@@ -208,24 +228,26 @@ def seed(scale: Scale, *, say: Callable[[str], None] = print) -> dict[str, float
         first_intake = _intakes(
             count=scale.cases,
             templates=templates.intakes,
-            patient=f"{first_patient} + 1 + (g - 1) % {scale.patients}",
+            first_patient=first_patient,
+            patient=f"1 + (g - 1) % {scale.patients}",
             created=_created(scale.cases),
             status="submitted",
         )
         lap(f"{scale.cases:,} submitted intakes with every answer")
         first_case = _cases(scale, templates, first_intake, physicians)
         lap(f"{scale.cases:,} cases")
-        _case_children(scale, templates, first_case, physicians)
+        _case_children(templates, first_case)
         lap("case events, flags, decisions")
-        _consultations(scale, first_case, physicians, desks[0])
+        _consultations(first_case, desks[0])
         lap("a year of consultations")
-        _audit(scale, first_case, physicians)
+        _audit(first_case)
         lap("audit trail")
         drafts = scale.ready_drafts + scale.step_drafts
         _intakes(
             count=drafts,
             templates=[templates.draft],
-            patient=f"{first_patient} + g",
+            first_patient=first_patient,
+            patient="g",
             created="now() - interval '1 hour'",
             status="draft",
         )
@@ -234,6 +256,7 @@ def seed(scale: Scale, *, say: Callable[[str], None] = print) -> dict[str, float
             _sync_sequence(table)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    _mark_seeded(scale)
     lap("ANALYZE")
     return timings
 
@@ -264,8 +287,6 @@ def _staff(scale: Scale, password: str) -> tuple[list[int], list[int]]:
             region_slugs=regions,
             max_open_cases=1000,
         )
-        profile.licence_number = f"bench-{scale.name}"
-        profile.save(update_fields=["licence_number"])
         WorkingHours.objects.bulk_create(
             WorkingHours(
                 physician=profile,
@@ -291,7 +312,7 @@ def _staff(scale: Scale, password: str) -> tuple[list[int], list[int]]:
     return physicians, desks
 
 
-def _templates(physicians: list[int], desk: int) -> Templates:
+def _templates(physicians: list[int]) -> Templates:
     """One submitted case per story, routed, claimed and waiting for a booking; and
     one complete draft. Made through the services, as the pages would."""
     patients, intakes, cases = [], [], []
@@ -362,9 +383,18 @@ def _intake_children() -> list[tuple[str, str]]:
     return [*children, (through, "intake_id")]
 
 
-def _intakes(*, count: int, templates: list[int], patient: str, created: str, status: str) -> int:
+def _intakes(
+    *,
+    count: int,
+    templates: list[int],
+    first_patient: int,
+    patient: str,
+    created: str,
+    status: str,
+) -> int:
     """``count`` copies of the template intakes (taken in turn), each with all its
-    answer rows. Copy ``g`` gets id ``base + g``."""
+    answer rows. Copy ``g`` gets id ``base + g`` and belongs to bench patient number
+    ``patient`` (an expression of ``g``; patient n's id is ``first_patient + n``)."""
     table = Intake._meta.db_table
     base = _next_id(table)
     template = f"({_ids(templates)})[1 + g % {len(templates)}]"
@@ -373,8 +403,8 @@ def _intakes(*, count: int, templates: list[int], patient: str, created: str, st
         table,
         overrides={
             "id": f"{base} + g",
-            "patient_id": patient,
-            "legal_name": f"'Bench Patient ' || ({patient} - {_patient_offset()})",
+            "patient_id": f"{first_patient} + {patient}",
+            "legal_name": f"'Bench Patient ' || ({patient})",
             "status": f"'{status}'",
             "created_at": created,
             "updated_at": created,
@@ -393,12 +423,6 @@ def _intakes(*, count: int, templates: list[int], patient: str, created: str, st
             ),
         )
     return base
-
-
-def _patient_offset() -> int:
-    """Patient n's id is offset + n (patients are copied with explicit ids)."""
-    first = User.objects.filter(email=patient_email(1)).values_list("pk", flat=True).first()
-    return (first or 1) - 1
 
 
 def _template_case(first_case: int, templates: Templates, alias: str = "c") -> str:
@@ -457,9 +481,7 @@ def _cases(scale: Scale, templates: Templates, first_intake: int, physicians: li
     return base
 
 
-def _case_children(
-    scale: Scale, templates: Templates, first_case: int, physicians: list[int]
-) -> None:
+def _case_children(templates: Templates, first_case: int) -> None:
     cases = f"{Case._meta.db_table} c"
     copies = f"c.id > {first_case}"
     template = _template_case(first_case, templates)
@@ -542,7 +564,7 @@ def _working_days(first: date, last: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def _consultations(scale: Scale, first_case: int, physicians: list[int], desk: int) -> None:
+def _consultations(first_case: int, desk: int) -> None:
     """Each booked case's consultation, with its physician, six a day over the year
     that ends two weeks from now: past ones completed (one in twenty missed), the
     rest still booked."""
@@ -603,7 +625,7 @@ def _consultations(scale: Scale, first_case: int, physicians: list[int], desk: i
         cursor.execute("DROP TABLE bench_slot")
 
 
-def _audit(scale: Scale, first_case: int, physicians: list[int]) -> None:
+def _audit(first_case: int) -> None:
     """Reads of the past year: each case viewed twice by its physician."""
     from clinic.models import AuditEvent
 
