@@ -58,12 +58,21 @@ def authenticator_secret(device: TOTPDevice) -> str:
 
 def authenticator_confirm(*, user: User, token: str) -> list[str] | None:
     """Confirms the pending authenticator with its first code. Returns the new
-    recovery codes (to show once), or None when the code is wrong."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None or django_otp.verify_token(user, device.persistent_id, _clean(token)) is None:
+    recovery codes (to show once), or None when the code is wrong.
+
+    Setup opened in two tabs at once can leave two pending authenticators, each
+    shown with its own QR code: the code is tried against each, and the one the
+    phone scanned is kept; the others (and any earlier confirmed one) go."""
+    token = _clean(token)
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk")
+    device = next(
+        (d for d in pending if django_otp.verify_token(user, d.persistent_id, token) is not None),
+        None,
+    )
+    if device is None:
         return None
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
         return recovery_codes_renew(user=user)
 

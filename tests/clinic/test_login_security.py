@@ -70,6 +70,21 @@ def test_the_recovery_codes_are_shown_once(client, physician):
     assert '<li class="col">' not in again and "10</strong> unused recovery codes" in again
 
 
+def test_setup_opened_in_two_tabs_accepts_the_code_of_either(client, physician):
+    """Two tabs opened at once can each create a pending authenticator (and show its
+    QR code); the code from whichever one the phone scanned confirms it, and the
+    other pending one is removed."""
+    client.password_only_login(physician)
+    first = TOTPDevice.objects.create(user=physician, name="a", confirmed=False)
+    scanned = TOTPDevice.objects.create(user=physician, name="b", confirmed=False)
+    done = client.post(reverse("two_factor_setup"), {"code": current_code(scanned)})
+    assert done.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=physician).values_list("pk", "confirmed")) == [
+        (scanned.pk, True)
+    ]
+    assert not TOTPDevice.objects.filter(pk=first.pk).exists()
+
+
 def test_staff_with_an_authenticator_give_a_code_and_go_where_they_were_going(
     client, physician, patient
 ):
