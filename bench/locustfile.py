@@ -92,6 +92,14 @@ class Floor(Scenario):
         self.get(next(self.items))
 
 
+class SignedInFloor(Scenario):
+    scenario = "signed_in"
+
+    @task
+    def signed_in(self) -> None:
+        self.get(next(self.items))
+
+
 class Queue(Scenario):
     scenario = "queue"
 

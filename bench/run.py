@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCUST = ROOT / ".venv-bench" / "bin" / "locust"
 SCENARIOS = {
     "floor": ("Floor", "floor (no table, same middleware)"),
+    "signed_in": ("SignedInFloor", "signed-in floor (physician, no page)"),
     "queue": ("Queue", "physician's queue (filters)"),
     "case": ("CasePage", "case page"),
     "step": ("StepSave", "intake step save (POST)"),
@@ -150,6 +151,9 @@ def _state(args: argparse.Namespace) -> dict[str, Any]:
     state: dict[str, Any] = {"csrf": CSRF_SECRET, "host": f"http://127.0.0.1:{args.port}"}
     state["floor"] = {"users": [{"session": "", "items": ["/bench/floor"]}]}
     doctor_sessions = [(p, _session(p)) for p in physicians]
+    state["signed_in"] = {
+        "users": [{"session": s, "items": ["/bench/floor/signed-in"]} for _, s in doctor_sessions]
+    }
     state["queue"] = {
         "users": [{"session": s, "items": [queue + f for f in filters]} for _, s in doctor_sessions]
     }
@@ -281,6 +285,18 @@ def _scans(node: dict[str, Any]) -> list[str]:
     return found
 
 
+def select_of(sql: str) -> str | None:
+    """The SELECT a logged statement runs, or None if it is not a read. Two wrappers
+    are taken off: pghistory's context (a ``set_config`` before the statement) and a
+    server-side cursor (``DECLARE … FOR SELECT``, as ``.iterator()`` and a form's
+    model choices read)."""
+    if sql.startswith("SELECT set_config('pghistory."):
+        sql = sql.split("; ", 1)[-1]
+    if sql.startswith("DECLARE ") and " CURSOR " in sql:
+        sql = sql.split(" FOR ", 1)[-1]
+    return sql if sql.lstrip().upper().startswith("SELECT") else None
+
+
 def _explain(state: dict[str, Any]) -> list[Plan]:
     """Every SELECT of one request per page, through EXPLAIN: which tables are read
     by a sequential scan, and how many rows those tables hold."""
@@ -312,10 +328,8 @@ def _explain(state: dict[str, Any]) -> list[Plan]:
         shown = name + (f" {page.split('?', 1)[1]}" if "?" in page else f" #{n}")
         plan = Plan(shown, queries=len(captured.captured_queries))
         for query in captured.captured_queries:
-            sql = query["sql"]
-            if sql.startswith("SELECT set_config('pghistory."):
-                sql = sql.split("; ", 1)[-1]  # pghistory's context, before the statement
-            if not sql.lstrip().upper().startswith("SELECT"):
+            sql = select_of(query["sql"])
+            if sql is None:
                 continue
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (FORMAT JSON) " + sql)

@@ -33,13 +33,13 @@ def audit_reads(request: HttpRequest, *, action: str, records: Iterable[Seen]) -
     """Writes one row per record (a list page writes one per patient on it), in one
     INSERT."""
     user = request.user
-    actor = user if isinstance(user, User) else None
+    actor_id = user.pk if isinstance(user, User) else None
     role = role_of(user)
     ip = client_ip(request)
     request_id = getattr(request, "request_id", "")
     AuditEvent.objects.bulk_create(
         AuditEvent(
-            actor=actor,
+            actor_id=actor_id,
             actor_role=role.value if role else "",
             patient_id=record.patient_id,
             action=action,

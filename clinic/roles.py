@@ -1,8 +1,9 @@
 """The four roles. A role is a Django group (created by migration); the group holds
 the role's model permissions, and ``role_of`` reads it back."""
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.db import models
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from clinic.models import User
@@ -60,3 +61,15 @@ def home_url_for(user: User | AnonymousUser) -> str:
     if role is None:
         return reverse("home")
     return reverse(HOME_URL_NAMES[role])
+
+
+def role_members(role: Role) -> QuerySet[User]:
+    """Active accounts with this role.
+
+    The group's id is read first and the accounts filtered by it: joined through the
+    group's name, PostgreSQL cannot tell that 50 of 50,000 accounts are physicians,
+    and reads every account (17 ms instead of 0.3 ms at the benchmark's scale)."""
+    group = Group.objects.filter(name=GROUP_NAMES[role]).values_list("pk", flat=True).first()
+    if group is None:
+        return User.objects.none()
+    return User.objects.filter(is_active=True, groups=group)

@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 
 from clinic.models import User
-from clinic.roles import GROUP_NAMES, Role
+from clinic.roles import Role, role_members
 from intake.models import Case, CaseFlag, ImagingStudy, ReviewDecision
 from treatments.models import BodyRegion, Contraindication, Priority, TreatmentOption
 
@@ -85,7 +85,7 @@ class CaseFilter(django_filters.FilterSet):
 
 def physicians() -> QuerySet[User]:
     return (
-        User.objects.filter(is_active=True, groups__name=GROUP_NAMES[Role.PHYSICIAN])
+        role_members(Role.PHYSICIAN)
         .select_related("physician_profile")
         .order_by("physician_profile__display_name", "full_name")
     )

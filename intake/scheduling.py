@@ -138,12 +138,13 @@ def free_slots(
         day = start_day + timedelta(days=offset)
         for window in sorted(windows.get(day.weekday(), []), key=lambda w: w.starts):
             opens, closes = _local(day, window.starts, zone), _local(day, window.ends, zone)
+            # Each start is checked against this window's blocks only, not against
+            # every block of the fortnight.
+            near = [(b0, b1) for b0, b1 in busy if b0 < closes and opens < b1]
             start = opens
             while start + length <= closes:
                 end = start + length
-                if start >= now and not any(
-                    b_start < end and start < b_end for b_start, b_end in busy
-                ):
+                if start >= now and not any(b0 < end and start < b1 for b0, b1 in near):
                     slots.append(Slot(start, end, window.location))
                 start += step
     return slots

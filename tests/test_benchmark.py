@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from bench.run import LOCUST, SCENARIOS
+from bench.run import LOCUST, SCENARIOS, select_of
 from bench.seed import SCALES
 from tests.conftest import require, uses_postgresql
 
@@ -80,3 +80,14 @@ def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> N
     assert re.search(r"^\| floor[^|]*\| \d+ \| 0 \|[^\n]*\| 0\.0 \|", table, re.M), table
     for page in ("queue", "case", "slots"):
         assert re.search(rf"^\| {page} [^|]+\| \d+ \| \d+ \|", table, re.M), table
+
+
+def test_explain_sees_through_server_side_cursors_and_the_history_context() -> None:
+    """A form's model choices are read through a server-side cursor; EXPLAIN once
+    missed the physicians list (a sequential scan of every account) because of it."""
+    select = 'SELECT "clinic_user"."id" FROM "clinic_user"'
+    assert select_of(select) == select
+    cursor = f'DECLARE "_django_curs_1_sync_4" NO SCROLL CURSOR WITH HOLD FOR {select}'
+    assert select_of(cursor) == select
+    assert select_of(f"SELECT set_config('pghistory.context_id', 'x', true); {select}") == select
+    assert select_of('INSERT INTO "clinic_auditevent" ("id") VALUES (1)') is None

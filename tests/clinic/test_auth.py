@@ -1,13 +1,15 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
 from clinic.models import OutboundEmail
+from clinic.roles import GROUP_NAMES, Role, role_members
 from clinic.two_factor import second_factor_required
 from tests.conftest import current_code, second_factor_device
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, PhysicianFactory, UserFactory
 
 ROLE_PAGES = {
     "patient": "/intake/",
@@ -137,3 +139,13 @@ def test_password_reset_link_is_delivered_through_the_outbox_and_works_once(
     client.logout()
     again = client.get(link.group(1), follow=True)
     assert "This link no longer works" in again.content.decode()
+
+
+def test_role_members_are_the_active_accounts_in_the_role(physician, patient, front_desk):
+    retired = PhysicianFactory.create().user
+    retired.is_active = False
+    retired.save(update_fields=["is_active"])
+    assert list(role_members(Role.PHYSICIAN)) == [physician]
+    assert list(role_members(Role.FRONT_DESK)) == [front_desk]
+    Group.objects.filter(name=GROUP_NAMES[Role.CLINIC_ADMIN]).delete()
+    assert list(role_members(Role.CLINIC_ADMIN)) == []  # never "everyone with no group"
