@@ -62,16 +62,23 @@ def authenticator_confirm(*, user: User, token: str) -> list[str] | None:
 
     Setup opened in two tabs at once can leave two pending authenticators, each
     shown with its own QR code: the code is tried against each, and the one the
-    phone scanned is kept; the others (and any earlier confirmed one) go."""
+    phone scanned is kept; the others (and any earlier confirmed one) go. The
+    person's pending devices stay locked from the check to the confirmation, so two
+    tabs confirming at once cannot each delete the other's device: the second finds
+    its device gone and is refused."""
     token = _clean(token)
-    pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk")
-    device = next(
-        (d for d in pending if django_otp.verify_token(user, d.persistent_id, token) is not None),
-        None,
-    )
-    if device is None:
-        return None
     with transaction.atomic():
+        pending = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False)
+        device = next(
+            (
+                d
+                for d in pending.order_by("pk")
+                if django_otp.verify_token(user, d.persistent_id, token) is not None
+            ),
+            None,
+        )
+        if device is None:
+            return None
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
         return recovery_codes_renew(user=user)

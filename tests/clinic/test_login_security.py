@@ -4,6 +4,7 @@ idle and absolute session limits, and what logging out or deactivating ends."""
 import time
 from typing import Any
 
+import django_otp
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
@@ -189,6 +190,33 @@ def test_one_recovery_code_in_eight_parallel_requests_works_once():
 
     results = race(lambda _: two_factor.second_factor_verify(user=physician, token=code), n=8)
     assert len([result for result in results if result is not None]) == 1, results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_confirming_their_own_authenticators_at_once_leave_exactly_one(monkeypatch):
+    """Each tab's code confirms its own pending device; if both land together, one
+    wins and the other is refused, never leaving the person with no authenticator.
+    Each code check is slowed down so that both requests are past it together."""
+    verify_token = django_otp.verify_token
+
+    def slow_verify(*args: Any) -> Any:
+        verified = verify_token(*args)
+        time.sleep(0.3)
+        return verified
+
+    monkeypatch.setattr(django_otp, "verify_token", slow_verify)
+    physician = PhysicianFactory.create().user
+    devices = [
+        TOTPDevice.objects.create(user=physician, name=f"tab {n}", confirmed=False)
+        for n in range(2)
+    ]
+    codes = [current_code(device) for device in devices]
+
+    results = race(lambda n: two_factor.authenticator_confirm(user=physician, token=codes[n]))
+    assert len([result for result in results if isinstance(result, list)]) == 1, results
+    assert all(result is None or isinstance(result, list) for result in results), results
+    assert TOTPDevice.objects.filter(user=physician, confirmed=True).count() == 1
+    assert not TOTPDevice.objects.filter(user=physician, confirmed=False).exists()
 
 
 # --- Lockout ---------------------------------------------------------------------------------
