@@ -1,29 +1,40 @@
-# The two commands: `make run` (app on SQLite with demo data) and `make test` (everything CI runs).
+# The two commands: `make run` (the app with demo data) and `make test` (everything CI runs).
+# Without DATABASE_URL both use an embedded PostgreSQL (clinic/embedded_db.py): `make run`
+# keeps its data in .pgdata/ (`make reset-db` deletes it), `make test` a throwaway cluster.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: run test lint typecheck pytest worker bench clean
+.PHONY: run test lint typecheck pytest worker bench clean reset-db
+
+# The embedded cluster runs for as long as the command after it, then stops.
+WITH_DB = $(if $(DATABASE_URL),,$(PY) -m clinic.embedded_db run --)
+WITH_TEST_DB = $(if $(DATABASE_URL),,$(PY) -m clinic.embedded_db run --throwaway --)
+# E-mailed links point where the demo is served.
+SITE_URL ?= http://$(ADDR)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(VENV)/.runtime-installed: requirements.txt | $(PY)
-	$(PY) -m pip install -q -r requirements.txt
+$(VENV)/.runtime-installed: requirements.txt requirements-local.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt -r requirements-local.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install -q -r requirements-dev.txt
+$(VENV)/.dev-installed: requirements.txt requirements-local.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt -r requirements-local.txt
 	touch $@ $(VENV)/.runtime-installed
 
 run: $(VENV)/.runtime-installed
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	@echo "Serving on http://$(ADDR)/  (Ctrl+C stops it)"
-	$(PY) manage.py runserver $(ADDR)
+	@SITE_URL=$(SITE_URL) $(WITH_DB) sh -c '$(PY) manage.py migrate --noinput \
+	  && $(PY) manage.py seed_demo \
+	  && echo "Serving on http://$(ADDR)/  (Ctrl+C stops it)" \
+	  && exec $(PY) manage.py runserver $(ADDR)'
+
+reset-db: $(VENV)/.runtime-installed
+	$(PY) -m clinic.embedded_db reset
 
 # axe-core for the browser tests' accessibility checks (skipped without npm, except in CI).
 node_modules/.package-lock.json: package.json package-lock.json
@@ -46,12 +57,11 @@ $(BENCH_VENV)/.installed: requirements-bench.txt
 	touch $@
 
 pytest: $(VENV)/.dev-installed node_modules/.package-lock.json $(BENCH_VENV)/.installed
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(WITH_TEST_DB) $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck $(VENV)/.dev-installed node_modules/.package-lock.json $(BENCH_VENV)/.installed
 	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(WITH_TEST_DB) sh -c '$(PY) manage.py makemigrations --check --dry-run && $(BIN)/pytest $(PYTEST_ARGS)'
 
 # `make bench` (large scale, minutes) or `make bench SCALE=small`; BENCH_ARGS adds
 # options of bench/run.py (--seconds, --users, --workers, --reseed, --markdown FILE).
@@ -64,3 +74,4 @@ worker: $(VENV)/.runtime-installed
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache staticfiles
+	@echo "The demo database (.pgdata/) is kept; make reset-db deletes it." 

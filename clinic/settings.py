@@ -15,6 +15,7 @@ from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from clinic import embedded_db
 from clinic.env import env_bool, env_int, env_list, env_str
 
 # Lets admin.ModelAdmin[Model] and similar generics work at run time.
@@ -103,15 +104,24 @@ TEMPLATES = [
     },
 ]
 
-# Database: SQLite beside manage.py unless DATABASE_URL says otherwise.
+# Database: PostgreSQL, always. Without DATABASE_URL, the embedded cluster that
+# `make run` and `make test` start (clinic/embedded_db.py: a pinned wheel of the
+# PostgreSQL server, in .pgdata/ or EMBEDDED_DB_DIR, reached over its Unix socket).
 CONN_MAX_AGE = env_int("CONN_MAX_AGE", default=60, minimum=0)
+DATABASE_URL = env_str(
+    "DATABASE_URL",
+    default=embedded_db.database_url(embedded_db.data_dir(env_str("EMBEDDED_DB_DIR", default=""))),
+)
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=CONN_MAX_AGE,
-        conn_health_checks=True,
+        DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
     )
 }
+if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must point to PostgreSQL (postgres://...); SQLite and other databases "
+        "are not supported. Leave it unset to use the embedded PostgreSQL of `make run`."
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "clinic.User"

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from bench.run import LOCUST, SCENARIOS, select_of
 from bench.seed import SCALES
-from tests.conftest import require, uses_postgresql
+from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,12 +30,14 @@ def _bench_database_url() -> str:
     """The test server, with a database of the smoke check's own."""
     db = settings.DATABASES["default"]
     user = db.get("USER") or "postgres"
+    socket_dir = db.get("OPTIONS", {}).get("host")
+    if socket_dir:  # the embedded cluster: its Unix socket
+        return f"postgres://{user}@/clinic_bench_smoke?host={socket_dir}"
     host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
     return f"postgres://{user}@{host}:{port}/clinic_bench_smoke"
 
 
 def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> None:
-    require(uses_postgresql(), "the benchmark needs PostgreSQL (set DATABASE_URL)")
     require(LOCUST.exists(), f"{LOCUST} is missing (`make bench` or `make test` installs it)")
     report = tmp_path / "report.md"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}

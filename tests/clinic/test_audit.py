@@ -13,7 +13,6 @@ from clinic.models import AuditEvent
 from intake import cases
 from intake.models import Case, Consultation
 from tests import test_access_matrix
-from tests.conftest import require, uses_postgresql
 from tests.factories import UserFactory, submitted_case
 from tests.test_access_matrix import World
 
@@ -78,7 +77,6 @@ def test_a_refused_read_is_not_recorded_as_seen(client, world: World):
 
 
 def test_the_audit_table_refuses_updates_and_deletes(db):
-    require(uses_postgresql(), "the append-only trigger is PostgreSQL's")
     event = AuditEvent.objects.create(action="view", record_type="case", record_id="x")
     for attempt in (
         lambda: AuditEvent.objects.filter(pk=event.pk).update(record_id="rewritten"),
@@ -93,7 +91,6 @@ def test_the_audit_table_refuses_updates_and_deletes(db):
 
 
 def test_every_change_of_a_case_is_kept_with_before_and_after(db, patient, physician):
-    require(uses_postgresql(), "the history triggers are PostgreSQL's")
     case = submitted_case(patient)
     cases.case_claim(case=case, physician=physician)
     # A bulk update bypasses model signals; the trigger still sees it.
@@ -110,7 +107,6 @@ def test_every_change_of_a_case_is_kept_with_before_and_after(db, patient, physi
 
 
 def test_a_change_made_in_a_request_records_who_and_which_request(client, patient, physician):
-    require(uses_postgresql(), "the history triggers are PostgreSQL's")
     case = submitted_case(patient)
     client.force_login(physician)
     response = client.post(reverse("review:claim", args=[case.public_id]))

@@ -14,7 +14,7 @@ from django.db import connection
 from clinic.celery import app as celery_app
 from clinic.models import OutboundEmail
 from clinic.services import email_queue
-from tests.conftest import REDIS_TEST_URL, redis_answers, require, uses_postgresql
+from tests.conftest import REDIS_TEST_URL, redis_answers, require
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,6 @@ def database_url() -> str:
 def worker(tmp_path: Path) -> Iterator[Path]:
     """Starts `celery worker` on the test database and an emptied Redis database;
     yields the folder its e-mail backend writes to."""
-    require(uses_postgresql(), "the worker test needs PostgreSQL (set DATABASE_URL)")
     require(redis_answers(), "Redis is not answering on 127.0.0.1:6379")
     redis.Redis.from_url(REDIS_TEST_URL).flushdb()
     mail_dir = tmp_path / "mail"

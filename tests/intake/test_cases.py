@@ -12,7 +12,6 @@ from clinic.roles import Role
 from intake import cases
 from intake.models import Case, CaseEvent, InformationRequest, ReviewDecision
 from tests.concurrency import race
-from tests.conftest import require, uses_postgresql
 from tests.factories import PhysicianFactory, UserFactory, submitted_case
 from treatments.models import BodyRegion, Priority, TreatmentOption
 
@@ -318,7 +317,6 @@ def test_next_case_takes_the_most_urgent_unclaimed_one(physician, other_physicia
 
 @pytest.mark.django_db(transaction=True)
 def test_two_physicians_claiming_one_pool_case_exactly_one_wins():
-    require(uses_postgresql(), "the race needs PostgreSQL's row locks")
     # The physicians join after routing ran on commit, so the case is in the pool.
     case = submitted_case(UserFactory.create(role=Role.PATIENT))
     assert case.assigned_to is None
@@ -340,7 +338,6 @@ def test_two_physicians_claiming_one_pool_case_exactly_one_wins():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_physicians_deciding_one_pool_case_exactly_one_wins():
-    require(uses_postgresql(), "the race needs PostgreSQL's row locks")
     # The physicians join after routing ran on commit, so the case is in the pool.
     case = submitted_case(UserFactory.create(role=Role.PATIENT))
     assert case.assigned_to is None
@@ -363,7 +360,6 @@ def test_two_physicians_deciding_one_pool_case_exactly_one_wins():
 def test_control_without_the_lock_both_claims_succeed():
     """The same race against a claim that reads without a lock: both physicians are
     told they have the case, so the lock in ``case_claim`` is what prevents it."""
-    require(uses_postgresql(), "the race needs PostgreSQL's row locks")
     # The physicians join after routing ran on commit, so the case is in the pool.
     case = submitted_case(UserFactory.create(role=Role.PATIENT))
     assert case.assigned_to is None
@@ -387,7 +383,6 @@ def test_control_without_the_lock_both_claims_succeed():
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_next_case_clicks_take_different_cases():
-    require(uses_postgresql(), "the race needs PostgreSQL's row locks")
     made = [submitted_case(UserFactory.create(role=Role.PATIENT)).pk for _ in range(4)]
     doctors = [PhysicianFactory.create(regions=["knee"]).user for _ in range(4)]
     results = race(lambda i: cases.case_claim_next(physician=doctors[i]), n=4)

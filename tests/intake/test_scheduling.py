@@ -34,7 +34,6 @@ from intake.scheduling import (
     suggested_slots,
 )
 from tests.concurrency import race
-from tests.conftest import require, uses_postgresql
 from tests.factories import UserFactory, case_to_book, working_hours
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -260,7 +259,6 @@ def test_reschedule_cancel_and_attendance_are_events(physician, front_desk):
 
 
 def test_the_exclusion_constraint_refuses_overlaps_whatever_writes_them(physician, front_desk):
-    require(uses_postgresql(), "the exclusion constraint is PostgreSQL's")
     case = case_to_book(physician)
     values = {
         "case": case,
@@ -283,7 +281,6 @@ def test_the_exclusion_constraint_refuses_overlaps_whatever_writes_them(physicia
 
 @pytest.mark.django_db(transaction=True)
 def test_two_front_desk_users_on_one_slot_exactly_one_books(physician):
-    require(uses_postgresql(), "the race needs PostgreSQL's locks")
     weekdays_nine_to_five(physician.physician_profile)
     desks = [UserFactory.create(role=Role.FRONT_DESK) for _ in range(2)]
     to_book = [case_to_book(physician) for _ in range(2)]
@@ -306,7 +303,6 @@ def test_control_without_the_lock_both_checks_pass_and_only_the_constraint_stops
     """The same race with check-then-insert and no lock: both checks see a free slot
     and both insert; only the database stops the second. That is why booking locks
     first, so the loser is told "just taken" instead of meeting a database error."""
-    require(uses_postgresql(), "the race needs PostgreSQL")
     weekdays_nine_to_five(physician.physician_profile)
     to_book = [case_to_book(physician) for _ in range(2)]
     start = at(2027, 1, 5, 10)
@@ -340,7 +336,6 @@ def test_control_without_the_lock_both_checks_pass_and_only_the_constraint_stops
 
 @pytest.mark.django_db(transaction=True)
 def test_reminders_go_once_even_when_the_task_runs_twice_at_once(physician, front_desk, settings):
-    require(uses_postgresql(), "the race needs PostgreSQL")
     settings.REMINDER_HOURS = [24, 2]
     weekdays_nine_to_five(physician.physician_profile)
     case = case_to_book(physician)

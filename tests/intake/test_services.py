@@ -12,7 +12,6 @@ from django.utils import timezone
 from clinic.errors import ClinicError
 from intake import cases, services
 from intake.models import Case, CaseEvent, CaseFlag, ConsentDocument, Instrument, Intake
-from tests.conftest import require, uses_postgresql
 from tests.factories import ABOUT_YOU, UserFactory, intake_ready_to_sign, signature_for
 from treatments.models import Contraindication
 
@@ -162,7 +161,6 @@ def test_submitting_twice_gives_the_same_case_and_one_e_mail(
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_submits_of_one_intake_create_one_case():
-    require(uses_postgresql(), "the race needs PostgreSQL's row locks")
     patient = UserFactory.create(role="patient", full_name="Pat Patient")
     intake = intake_ready_to_sign(patient)
     barrier = threading.Barrier(6)

@@ -1,13 +1,18 @@
 """Demo accounts for trying the app. Idempotent: existing accounts are left as they are."""
 
+import contextlib
 import hashlib
+import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -64,6 +69,15 @@ def demo_authenticator(email: str) -> TOTPDevice:
     return device
 
 
+def demo_code_command() -> str:
+    """``demo_code`` as a command that works when pasted in the checkout: with the
+    Python that runs this command (the virtualenv's), not a bare ``python``."""
+    python = Path(sys.executable)
+    with contextlib.suppress(ValueError):
+        python = python.relative_to(Path(settings.BASE_DIR))
+    return f"{python} manage.py demo_code"
+
+
 class Command(BaseCommand):
     help = "Creates demo accounts (one per role) and prints their logins. Safe to run twice."
 
@@ -81,28 +95,39 @@ class Command(BaseCommand):
                 "Pass --allow-production to create them anyway."
             )
         rows = []
-        with transaction.atomic():
-            for account in DEMO_ACCOUNTS:
-                user = User.objects.filter(email__iexact=account.email).first()
-                created = user is None
-                if user is None:
-                    user = user_create(
-                        email=account.email,
-                        full_name=account.full_name,
-                        role=account.role,
-                        password=DEMO_PASSWORD,
-                    )
-                    if account.role == Role.PHYSICIAN:
-                        physician_profile_set(
-                            user=user,
-                            display_name=account.display_name,
-                            region_slugs=account.regions,
+        # The demo's e-mails (confirmations, routing, booking) are kept, not printed:
+        # printed, they would bury the logins below under a few hundred lines.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            with transaction.atomic():
+                for account in DEMO_ACCOUNTS:
+                    user = User.objects.filter(email__iexact=account.email).first()
+                    created = user is None
+                    if user is None:
+                        user = user_create(
+                            email=account.email,
+                            full_name=account.full_name,
+                            role=account.role,
+                            password=DEMO_PASSWORD,
                         )
-                rows.append((account, created))
+                        if account.role == Role.PHYSICIAN:
+                            physician_profile_set(
+                                user=user,
+                                display_name=account.display_name,
+                                region_slugs=account.regions,
+                            )
+                    rows.append((account, created))
 
-            self._working_hours()
-            demo_intakes = self._demo_intakes()
+                self._working_hours()
+                demo_intakes = self._demo_intakes()
+            sent = len(mail.outbox)
 
+        self.stdout.write("The demo clinic:")
+        for line in demo_intakes:
+            self.stdout.write(f"  {line}")
+        if sent:
+            self.stdout.write(f"  ({sent} demo e-mails were sent while seeding; not shown)")
+        self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
         for account, created in rows:
             regions = f" takes {', '.join(account.regions)}" if account.regions else ""
@@ -111,14 +136,12 @@ class Command(BaseCommand):
         self.stdout.write(
             "Staff also give a code from an authenticator app. For the demo accounts, add\n"
             "the key below to one, or print the current code with\n"
-            "  python manage.py demo_code dr.lee@clinic.example"
+            f"  {demo_code_command()} dr.lee@clinic.example"
         )
         for account in DEMO_ACCOUNTS:
             if account.role != Role.PATIENT:
                 key = two_factor.authenticator_secret(demo_authenticator(account.email))
                 self.stdout.write(f"  {account.email:<24} key {key}")
-        for line in demo_intakes:
-            self.stdout.write(f"  {line}")
 
     def _working_hours(self) -> None:
         """Dr Lee: Monday, Wednesday, Friday 08:30-16:30; Dr Patel: Tuesday and
