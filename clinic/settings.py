@@ -65,7 +65,6 @@ INSTALLED_APPS = [
     "csp",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
     "treatments",
     "clinic",
     "intake",
