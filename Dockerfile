@@ -20,5 +20,7 @@ RUN DEBUG=false \
 
 USER clinic
 EXPOSE 8000
+# Forwarded headers are trusted only from FORWARDED_ALLOW_IPS (gunicorn's own variable;
+# docker-compose.yml sets the proxy's address), by default from nobody but localhost.
 CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+     "--access-logfile", "-"]

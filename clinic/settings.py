@@ -16,7 +16,15 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 from clinic import embedded_db
-from clinic.env import env_bool, env_int, env_list, env_str
+from clinic.env import (
+    env_bool,
+    env_class_path,
+    env_int,
+    env_int_list,
+    env_list,
+    env_log_level,
+    env_str,
+)
 
 # Lets admin.ModelAdmin[Model] and similar generics work at run time.
 django_stubs_ext.monkeypatch()
@@ -58,7 +66,6 @@ INSTALLED_APPS = [
     "csp",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
     "treatments",
     "clinic",
     "intake",
@@ -192,17 +199,15 @@ REVIEW_QUEUE_PAGE_SIZE = env_int("REVIEW_QUEUE_PAGE_SIZE", default=25, minimum=5
 # (hours before; each sent once per consultation and time), the age after which an
 # unsubmitted draft is listed for a reminder, and where text messages go.
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", default=14, minimum=1)
-REMINDER_HOURS = [
-    int(hours) for hours in env_list("REMINDER_HOURS", default=["24", "2"]) if hours.strip()
-]
+REMINDER_HOURS = env_int_list("REMINDER_HOURS", default=[24, 2], minimum=1)
 INCOMPLETE_INTAKE_DAYS = env_int("INCOMPLETE_INTAKE_DAYS", default=3, minimum=1)
-SMS_BACKEND = env_str("SMS_BACKEND", default="intake.notifications.ConsoleSmsBackend")
+SMS_BACKEND = env_class_path("SMS_BACKEND", default="intake.notifications.ConsoleSmsBackend")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # E-mail: printed to the console unless an SMTP host is configured.
-EMAIL_BACKEND = env_str(
+EMAIL_BACKEND = env_class_path(
     "EMAIL_BACKEND",
     default=(
         "django.core.mail.backends.smtp.EmailBackend"
@@ -333,6 +338,6 @@ LOGGING = {
             "filters": ["request_id"],
         }
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", default="INFO")},
     "loggers": {"django.template": {"level": "INFO"}},
 }

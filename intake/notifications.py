@@ -7,8 +7,10 @@ to log in."""
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -77,10 +79,11 @@ def consultation_notify(consultation: Consultation, what: str) -> None:
     )
     phone = getattr(consultation.case.intake, "phone", None)
     if phone:
-        sms_send(
-            to=str(phone),
-            text=f"{settings.CLINIC_NAME}: {SUBJECTS[what].lower()}, {local:%a %d %b %H:%M}.",
-        )
+        to = str(phone)
+        text = f"{settings.CLINIC_NAME}: {SUBJECTS[what].lower()}, {local:%a %d %b %H:%M}."
+        # Only once the change is committed: a booking rolled back sends nothing. A
+        # failing SMS gateway is logged and does not undo or fail the booking.
+        transaction.on_commit(partial(sms_send, to=to, text=text), robust=True)
 
 
 class ConsoleSmsBackend:

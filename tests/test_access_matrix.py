@@ -7,7 +7,12 @@ Outcomes: ``200``, ``302`` (a redirect that is not to the login page), ``login``
 to log in), ``403``, ``404``, ``405``, ``409``. POSTs carry no data (the point is who
 gets in, not what the form does) and run in a savepoint that is rolled back, so each
 persona meets the same world. Set ``ACCESS_MATRIX_PRINT=1`` to print the table the
-app answers today (to review a change, never to paste blindly)."""
+app answers today (to review a change, never to paste blindly).
+
+Django's admin stands for all its pages as one row (``admin:index``); what it holds is
+pinned by ``ADMIN_MODELS``: configuration, accounts and sign-in records, never care.
+The "admin" persona is a superuser, and still opens no clinical page, here or in
+``/admin/``."""
 
 import io
 import os
@@ -26,7 +31,7 @@ from PIL import Image
 from clinic.models import User
 from clinic.roles import Role
 from intake import cases, services
-from intake.models import Consultation, ConsultationType, InformationRequest
+from intake.models import Case, Consultation, ConsultationType, InformationRequest
 from intake.scheduling import consultation_book, consultation_change_request, free_slots
 from tests.conftest import ClinicClient
 from tests.factories import (
@@ -352,3 +357,56 @@ def test_pages_for_signed_in_people_are_never_stored(world: World, name: str) ->
     assert (
         ClinicClient().get(reverse("home")).get("Cache-Control", "") == ""
     )  # public pages may cache
+
+
+# Every model the admin site shows. Care (intakes and their answers, cases, flags,
+# decisions, notes, imaging, consultations) and django-pghistory's change history
+# (which copies it) are absent, for every account, a superuser included.
+ADMIN_MODELS = {
+    "auth.Group",
+    "axes.AccessAttempt",
+    "axes.AccessFailureLog",
+    "axes.AccessLog",
+    "clinic.OutboundEmail",  # e-mails carry no health details (test_no_health_data_leaks)
+    "clinic.PhysicianProfile",
+    "clinic.User",
+    "intake.ConsentDocument",
+    "intake.Instrument",
+    "otp_static.StaticDevice",
+    "otp_totp.TOTPDevice",
+    "treatments.BodyRegion",
+    "treatments.Condition",
+    "treatments.Contraindication",
+    "treatments.RedFlag",
+    "treatments.TreatmentOption",
+}
+
+
+def test_the_admin_shows_configuration_and_accounts_only() -> None:
+    from django.contrib import admin
+
+    assert {model._meta.label for model in admin.site._registry} == ADMIN_MODELS
+
+
+def test_a_superuser_gets_no_clinical_page_in_the_admin(world: World) -> None:
+    superuser = world.users["admin"]
+    assert superuser is not None and superuser.is_superuser
+    client = ClinicClient()
+    client.force_login(superuser)
+    case = Case.objects.filter(patient=world.users["patient_a"]).first()
+    assert case is not None
+    for address in (
+        "/admin/intake/case/",
+        f"/admin/intake/case/{case.pk}/change/",
+        "/admin/intake/intake/",
+        f"/admin/intake/intake/{case.intake_id}/change/",
+        "/admin/intake/caseflag/",
+        "/admin/intake/reviewdecision/",
+        "/admin/pghistory/events/",
+        f"/admin/pghistory/events/?obj=intake.Intake:{case.intake_id}",
+    ):
+        assert client.get(address).status_code == 404, address
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    for word in ("Cases", "Intakes", "Events", case.reference):
+        assert word not in index.content.decode(), word

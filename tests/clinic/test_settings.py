@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DEBUG": "false",
@@ -56,3 +58,20 @@ def test_unknown_time_zone_is_refused():
     result = manage("check", TIME_ZONE="Mars/Olympus_Mons")
     assert result.returncode != 0
     assert "not a known time zone" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("REMINDER_HOURS", "abc", "REMINDER_HOURS must be whole numbers separated by commas"),
+        ("REMINDER_HOURS", "24,-5", "REMINDER_HOURS must list numbers of at least 1, not -5"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("SMS_BACKEND", "intake.notifications.Nope", "SMS_BACKEND='intake.notifications.Nope'"),
+        ("SMS_BACKEND", "console", "SMS_BACKEND must be the dotted path of a class"),
+        ("EMAIL_BACKEND", "django.core.mail.backends.smtpx.EmailBackend", "EMAIL_BACKEND="),
+    ],
+)
+def test_a_bad_value_stops_the_start_with_the_variable_name(variable, value, message):
+    result = manage("check", **{variable: value})
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -185,6 +185,48 @@ def test_booking_puts_the_consultation_in_the_calendar_and_tells_the_patient(
     assert "PRP" not in email.subject
 
 
+class RecordingSmsBackend:
+    """An SMS_BACKEND for tests: keeps what it was asked to send."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, *, to: str, text: str) -> None:
+        self.sent.append((to, text))
+
+
+@pytest.fixture
+def texts(settings):
+    settings.SMS_BACKEND = f"{__name__}.RecordingSmsBackend"
+    RecordingSmsBackend.sent = []
+    return RecordingSmsBackend.sent
+
+
+def test_the_text_message_goes_once_the_booking_is_committed(
+    physician, front_desk, texts, django_capture_on_commit_callbacks
+):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician)
+    with django_capture_on_commit_callbacks(execute=True):
+        consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+        assert texts == []  # not before the commit
+    assert texts == [
+        ("+12015550123", "Clinic Intake: your consultation is booked, Tue 05 Jan 10:00.")
+    ]
+
+
+def test_a_booking_rolled_back_sends_no_text_message(
+    physician, front_desk, texts, django_capture_on_commit_callbacks
+):
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        consultation_book(case=case, starts_at=at(2027, 1, 5, 10), booked_by=front_desk)
+        transaction.set_rollback(True)
+    assert texts == []
+    assert callbacks == []
+    assert not Consultation.objects.filter(case=case).exists()
+
+
 @pytest.mark.parametrize(
     ("start", "message"),
     [
