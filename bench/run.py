@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
+
+import dj_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUST = ROOT / ".venv-bench" / "bin" / "locust"
@@ -73,10 +75,14 @@ def _database(url: str, *, fresh: bool) -> bool:
     """Makes sure the database exists (empty when ``fresh``); True if it was made."""
     import psycopg2
 
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
+    db = dj_database_url.parse(url)
+    name = db["NAME"]
     admin = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, dbname="postgres"
+        # A Unix socket's folder comes as ?host=... (the embedded PostgreSQL).
+        host=db["HOST"] or db.get("OPTIONS", {}).get("host") or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"] or "postgres",
+        dbname="postgres",
     )
     admin.autocommit = True
     with admin.cursor() as cursor:

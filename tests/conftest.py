@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.db import connection
 from django.http import HttpRequest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -40,6 +41,20 @@ def require(available: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason}; CI=true requires it.", pytrace=False)
     pytest.skip(reason)
+
+
+def database_url(name: str | None = None) -> str:
+    """A libpq URL of the test server (the machine's, or the embedded cluster over
+    its Unix socket), for a process of its own; ``name`` picks another database."""
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    name = name or db["NAME"]
+    socket_dir = db.get("OPTIONS", {}).get("host")
+    if socket_dir and not db["HOST"]:
+        return f"postgres://{db['USER']}{password}@/{name}?host={socket_dir}"
+    return (
+        f"postgres://{db['USER']}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{name}"
+    )
 
 
 def redis_answers(url: str = REDIS_TEST_URL) -> bool:
@@ -262,6 +277,7 @@ __all__ = [
     "REDIS_TEST_URL",
     "ClinicClient",
     "current_code",
+    "database_url",
     "redis_answers",
     "require",
     "second_factor_device",

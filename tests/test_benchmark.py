@@ -11,11 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from django.conf import settings
-
 from bench.run import LOCUST, SCENARIOS, select_of
 from bench.seed import SCALES
-from tests.conftest import require
+from tests.conftest import database_url, require
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,17 +22,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _bench_database_url() -> str:
-    """The test server, with a database of the smoke check's own."""
-    db = settings.DATABASES["default"]
-    user = db.get("USER") or "postgres"
-    socket_dir = db.get("OPTIONS", {}).get("host")
-    if socket_dir:  # the embedded cluster: its Unix socket
-        return f"postgres://{user}@/clinic_bench_smoke?host={socket_dir}"
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/clinic_bench_smoke"
 
 
 def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> None:
@@ -54,7 +41,7 @@ def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> N
             "--port",
             str(_free_port()),
             "--database-url",
-            _bench_database_url(),
+            database_url("clinic_bench_smoke"),
             "--markdown",
             str(report),
         ],

@@ -9,21 +9,13 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.db import connection
 
 from clinic.celery import app as celery_app
 from clinic.models import OutboundEmail
 from clinic.services import email_queue
-from tests.conftest import REDIS_TEST_URL, redis_answers, require
+from tests.conftest import REDIS_TEST_URL, database_url, redis_answers, require
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    host = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
-    return f"postgres://{db['USER']}{password}@{host}/{db['NAME']}"
 
 
 @pytest.fixture

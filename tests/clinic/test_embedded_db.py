@@ -23,7 +23,8 @@ def _environment(**extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
+        if k
+        not in {"DATABASE_URL", "EMBEDDED_DB_DIR", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
     }
     return {**env, **extra}
 
