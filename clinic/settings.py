@@ -270,6 +270,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "clinic.access.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count under the address as the login lookup reads it (no case, no
+# surrounding spaces), so another spelling of the same account shares its count.
+AXES_USERNAME_CALLABLE = "clinic.login.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -3,10 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import views
-from clinic.forms import LoginForm, OutboxPasswordResetForm
+from clinic.forms import AdminLoginForm, LoginForm, OutboxPasswordResetForm
 
 admin.site.site_header = "Clinic Intake administration"
 admin.site.site_title = "Clinic Intake admin"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
