@@ -8,6 +8,7 @@ class ClinicConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from clinic import checks  # noqa: F401  (registers the checks)
         from clinic.middleware import session_start
 
         user_logged_in.connect(session_start, dispatch_uid="clinic_session_start")
