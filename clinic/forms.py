@@ -135,10 +135,16 @@ class AuditFilter(django_filters.FilterSet):
     """The admins' audit search: by patient, by the person who looked, by date."""
 
     patient = django_filters.CharFilter(
-        label="Patient (name or e-mail)", method="filter_person", field_name="patient"
+        label="Patient (name or e-mail)",
+        method="filter_person",
+        field_name="patient",
+        max_length=EMAIL_MAX_LENGTH,
     )
     actor = django_filters.CharFilter(
-        label="Seen by (name or e-mail)", method="filter_person", field_name="actor"
+        label="Seen by (name or e-mail)",
+        method="filter_person",
+        field_name="actor",
+        max_length=EMAIL_MAX_LENGTH,
     )
     action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices, empty_label="Any")
     since = django_filters.DateFilter(

@@ -1,3 +1,4 @@
+import secrets
 from urllib.parse import urlencode
 
 import django_otp
@@ -222,19 +223,46 @@ def session(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"signed_in": True, "seconds_left": session_seconds_left(request)})
 
 
-@require_safe
+# Audit searches kept in the session, by an opaque token; the newest few only.
+AUDIT_SEARCHES = "audit_searches"
+AUDIT_SEARCHES_KEPT = 20
+
+
+def _audit_search_keep(request: HttpRequest, terms: dict[str, str]) -> str:
+    token = secrets.token_urlsafe(12)
+    searches = dict(request.session.get(AUDIT_SEARCHES, {}))
+    searches[token] = terms
+    request.session[AUDIT_SEARCHES] = dict(list(searches.items())[-AUDIT_SEARCHES_KEPT:])
+    return token
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @audit_area
 def audit_log(request: HttpRequest) -> HttpResponse:
-    """Who saw which patient's records: searchable by patient, person and date."""
-    filterset = AuditFilter(
-        request.GET or None,
-        queryset=AuditEvent.objects.select_related("actor", "patient"),
-    )
+    """Who saw which patient's records: searchable by patient, person and date.
+
+    The search form is posted and kept in the session; the page's address carries
+    only an opaque token for it (``?search=``), so the names typed never reach a URL,
+    the browser's history or the web server's access log."""
+    events = AuditEvent.objects.select_related("actor", "patient")
+    expired = False
+    query = ""
+    if request.method == "POST":
+        filterset = AuditFilter(request.POST, queryset=events)
+        if filterset.is_valid():
+            terms = {name: str(request.POST.get(name, "")) for name in filterset.form.fields}
+            token = _audit_search_keep(request, terms)
+            return redirect(f"{reverse('audit_log')}?{urlencode({'search': token})}")
+    else:
+        token = request.GET.get("search", "")
+        terms = request.session.get(AUDIT_SEARCHES, {}).get(token) if token else None
+        expired = bool(token) and terms is None
+        filterset = AuditFilter(terms, queryset=events)
+        if terms is not None:
+            query = urlencode({"search": token})
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "clinic/audit_log.html",
-        {"filter": filterset, "page": page, "query": query.urlencode()},
+        {"filter": filterset, "page": page, "query": query, "expired": expired},
     )
