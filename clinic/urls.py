@@ -12,6 +12,7 @@ admin.site.login_form = AdminLoginForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/home/", views.role_home, name="role_home"),
     path("accounts/verify/resend/", views.verify_email_resend, name="verify_email_resend"),
     path("accounts/verify/<uidb64>/<token>/", views.verify_email, name="verify_email"),

@@ -109,6 +109,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GET": "login 403 403 403 403 200 200",
         "POST": "login 403 403 403 403 200 200",
     },
+    # Browsers ask for it on every page: a redirect to the static icon.
+    "favicon": {"GET": "302 302 302 302 302 302 302", "POST": "405 405 405 405 405 405 405"},
     "healthz": {"GET": "200 200 200 200 200 200 200", "POST": "405 405 405 405 405 405 405"},
     "home": {"GET": "200 200 200 200 200 200 200", "POST": "405 405 405 405 405 405 405"},
     "intake:consultation_calendar": {
