@@ -260,12 +260,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         filterset = AuditFilter(request.POST, queryset=events)
         if filterset.is_valid():
-            terms = {name: str(request.POST.get(name, "")) for name in filterset.form.fields}
-            token = _audit_search_keep(request, terms)
+            posted = {name: str(request.POST.get(name, "")) for name in filterset.form.fields}
+            token = _audit_search_keep(request, posted)
             return redirect(f"{reverse('audit_log')}?{urlencode({'search': token})}")
     else:
         token = request.GET.get("search", "")
-        terms = request.session.get(AUDIT_SEARCHES, {}).get(token) if token else None
+        terms: dict[str, str] | None = (
+            request.session.get(AUDIT_SEARCHES, {}).get(token) if token else None
+        )
         expired = bool(token) and terms is None
         filterset = AuditFilter(terms, queryset=events)
         if terms is not None:

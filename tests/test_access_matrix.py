@@ -418,10 +418,11 @@ def test_every_review_action_has_a_refusal_row() -> None:
 @pytest.mark.parametrize("name", sorted(REVIEW_ACTIONS))
 def test_the_other_physician_is_refused_and_the_case_is_unchanged(world: World, name: str) -> None:
     physician, other = world.users["physician"], world.users["other_physician"]
-    assert physician is not None and other is not None
+    patient = world.users["patient_a"]
+    assert physician is not None and other is not None and patient is not None
     third = PhysicianFactory.create(regions=["hip"]).user
     # A case in the physician's queue (handed over by a colleague, not yet claimed).
-    case = submitted_case(world.users["patient_a"], route=False)
+    case = submitted_case(patient, route=False)
     cases.case_claim(case=case, physician=third)
     cases.case_reassign(case=case, physician=third, to=physician, reason="Knee specialist.")
     data = REVIEW_ACTIONS[name]({"case": case, "third": third})
