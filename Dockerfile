@@ -12,9 +12,11 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
-# Static files are collected at build time; the key below only lets settings load.
+# Static files are collected at build time; the key and the e-mail backend below
+# only let settings load (collectstatic sends nothing).
 RUN DEBUG=false \
     SECRET_KEY=collectstatic-at-build-time-only-this-is-not-a-secret-key-0000 \
+    EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend \
     python manage.py collectstatic --noinput \
  && mkdir -p /app/private-media && chown clinic /app/private-media
 

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from clinic import two_factor
+from clinic.login import login_key
 from clinic.models import OutboundEmail, PhysicianProfile, TimeOff, User, WorkingHours
 
 
@@ -42,7 +43,7 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Unlock logins paused after failed attempts")
     def unlock_logins(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            axes_reset(username=user.email)
+            axes_reset(username=login_key(user.email))
         messages.success(request, f"Logins unlocked for {queryset.count()} account(s).")
 
 

@@ -9,6 +9,7 @@ class ClinicConfig(AppConfig):
         from django.conf import settings
         from django.contrib.auth.signals import user_logged_in
 
+        from clinic import checks  # noqa: F401  (registers the checks)
         from clinic.env import import_class
         from clinic.middleware import session_start
 

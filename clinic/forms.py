@@ -2,12 +2,15 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 
+from clinic.login import EMAIL_MAX_LENGTH, overlong_login_count
 from clinic.models import AuditEvent, User
 from clinic.services import email_queue
 
@@ -62,13 +65,37 @@ class PatientSignupForm(forms.Form):
         return cleaned
 
 
-class LoginForm(AuthenticationForm):
+class BoundedLoginMixin(AuthenticationForm):
+    """An address longer than any account's is refused before authenticating (Django
+    sets the field's max_length after building it, so no validator checked it, and
+    django-axes failed to store it), and the refusal counts as a failed login."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].validators.append(
+            MaxLengthValidator(
+                EMAIL_MAX_LENGTH,
+                message=f"An e-mail address has at most {EMAIL_MAX_LENGTH} characters.",
+            )
+        )
+
+    def clean(self) -> dict[str, Any]:
+        if self.has_error("username", "max_length"):
+            overlong_login_count(self.request, str(self.data.get("username", "")))
+        return super().clean()
+
+
+class LoginForm(BoundedLoginMixin, AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": (
             "That e-mail address and password do not match. Try again, or reset your password."
         ),
     }
+
+
+class AdminLoginForm(BoundedLoginMixin, AdminAuthenticationForm):
+    """The admin site's login form, bounded the same way."""
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
@@ -108,10 +135,16 @@ class AuditFilter(django_filters.FilterSet):
     """The admins' audit search: by patient, by the person who looked, by date."""
 
     patient = django_filters.CharFilter(
-        label="Patient (name or e-mail)", method="filter_person", field_name="patient"
+        label="Patient (name or e-mail)",
+        method="filter_person",
+        field_name="patient",
+        max_length=EMAIL_MAX_LENGTH,
     )
     actor = django_filters.CharFilter(
-        label="Seen by (name or e-mail)", method="filter_person", field_name="actor"
+        label="Seen by (name or e-mail)",
+        method="filter_person",
+        field_name="actor",
+        max_length=EMAIL_MAX_LENGTH,
     )
     action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices, empty_label="Any")
     since = django_filters.DateFilter(

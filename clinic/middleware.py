@@ -129,6 +129,7 @@ SECOND_FACTOR_OPEN_URLS = frozenset(
         "session",
         "home",
         "healthz",
+        "favicon",
     }
 )
 

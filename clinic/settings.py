@@ -206,16 +206,24 @@ SMS_BACKEND = env_class_path("SMS_BACKEND", default="intake.notifications.Consol
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# E-mail: printed to the console unless an SMTP host is configured.
+# E-mail: through the SMTP server EMAIL_HOST, or the backend EMAIL_BACKEND names. In
+# development without either it is printed to the console; in production that would
+# put whole messages (password-reset links, names, consultation times) in the log, so
+# the app refuses to start instead (and `check --deploy` refuses the console backend).
+EMAIL_HOST = env_str("EMAIL_HOST", default="")
+if not DEBUG and not EMAIL_HOST and not env_str("EMAIL_BACKEND", default=""):
+    raise ImproperlyConfigured(
+        "Set EMAIL_HOST (the SMTP server) or EMAIL_BACKEND when DEBUG is off: without "
+        "them e-mail, password-reset links included, would be printed to the log."
+    )
 EMAIL_BACKEND = env_class_path(
     "EMAIL_BACKEND",
     default=(
         "django.core.mail.backends.smtp.EmailBackend"
-        if env_str("EMAIL_HOST", default="") != ""
+        if EMAIL_HOST
         else "django.core.mail.backends.console.EmailBackend"
     ),
 )
-EMAIL_HOST = env_str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", default=587, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", default="")
@@ -285,6 +293,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "clinic.access.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count under the address as the login lookup reads it (no case, no
+# surrounding spaces), so another spelling of the same account shares its count.
+AXES_USERNAME_CALLABLE = "clinic.login.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

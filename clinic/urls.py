@@ -3,14 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import views
-from clinic.forms import LoginForm, OutboxPasswordResetForm
+from clinic.forms import AdminLoginForm, LoginForm, OutboxPasswordResetForm
 
 admin.site.site_header = "Clinic Intake administration"
 admin.site.site_title = "Clinic Intake admin"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/home/", views.role_home, name="role_home"),
     path("accounts/verify/resend/", views.verify_email_resend, name="verify_email_resend"),
     path("accounts/verify/<uidb64>/<token>/", views.verify_email, name="verify_email"),

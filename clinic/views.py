@@ -1,3 +1,4 @@
+import secrets
 from urllib.parse import urlencode
 
 import django_otp
@@ -9,6 +10,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -84,6 +86,15 @@ def _broker_state() -> str:
     except Exception:
         return "unreachable"
     return "ok"
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page links (the admin's pages link
+    none): it is our icon among the static files."""
+    response = redirect(static("img/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @require_safe
@@ -222,19 +233,48 @@ def session(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"signed_in": True, "seconds_left": session_seconds_left(request)})
 
 
-@require_safe
+# Audit searches kept in the session, by an opaque token; the newest few only.
+AUDIT_SEARCHES = "audit_searches"
+AUDIT_SEARCHES_KEPT = 20
+
+
+def _audit_search_keep(request: HttpRequest, terms: dict[str, str]) -> str:
+    token = secrets.token_urlsafe(12)
+    searches = dict(request.session.get(AUDIT_SEARCHES, {}))
+    searches[token] = terms
+    request.session[AUDIT_SEARCHES] = dict(list(searches.items())[-AUDIT_SEARCHES_KEPT:])
+    return token
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @audit_area
 def audit_log(request: HttpRequest) -> HttpResponse:
-    """Who saw which patient's records: searchable by patient, person and date."""
-    filterset = AuditFilter(
-        request.GET or None,
-        queryset=AuditEvent.objects.select_related("actor", "patient"),
-    )
+    """Who saw which patient's records: searchable by patient, person and date.
+
+    The search form is posted and kept in the session; the page's address carries
+    only an opaque token for it (``?search=``), so the names typed never reach a URL,
+    the browser's history or the web server's access log."""
+    events = AuditEvent.objects.select_related("actor", "patient")
+    expired = False
+    query = ""
+    if request.method == "POST":
+        filterset = AuditFilter(request.POST, queryset=events)
+        if filterset.is_valid():
+            posted = {name: str(request.POST.get(name, "")) for name in filterset.form.fields}
+            token = _audit_search_keep(request, posted)
+            return redirect(f"{reverse('audit_log')}?{urlencode({'search': token})}")
+    else:
+        token = request.GET.get("search", "")
+        terms: dict[str, str] | None = (
+            request.session.get(AUDIT_SEARCHES, {}).get(token) if token else None
+        )
+        expired = bool(token) and terms is None
+        filterset = AuditFilter(terms, queryset=events)
+        if terms is not None:
+            query = urlencode({"search": token})
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "clinic/audit_log.html",
-        {"filter": filterset, "page": page, "query": query.urlencode()},
+        {"filter": filterset, "page": page, "query": query, "expired": expired},
     )

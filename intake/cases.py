@@ -7,6 +7,7 @@ on one case at the same moment cannot both succeed: the second is told who has i
 The patient is e-mailed (on commit, without health details) after every decision.
 """
 
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -355,6 +356,15 @@ def hard_stops_against(case: Case, options: Sequence[TreatmentOption]) -> list[C
     return [flag for flag in flags if chosen & {o.pk for o in flag.options.all()}]
 
 
+def _visible(text: str) -> str:
+    """The text without surrounding whitespace; empty when nothing in it shows (only
+    whitespace and invisible format characters such as zero-width spaces)."""
+    stripped = text.strip()
+    if all(char.isspace() or unicodedata.category(char) == "Cf" for char in stripped):
+        return ""
+    return stripped
+
+
 def case_mark_candidate(
     *, case: Case, physician: User, decision: CandidateDecision
 ) -> ReviewDecision:
@@ -374,7 +384,8 @@ def case_mark_candidate(
             raise ClinicError(f"Choose {what}.")
     with _acting_on(case, physician, "candidate") as locked:
         stops = hard_stops_against(locked, decision.options)
-        if stops and not decision.override_reason.strip():
+        override_reason = _visible(decision.override_reason)
+        if stops and not override_reason:
             rules = ", ".join(flag.rule for flag in stops)
             raise ClinicError(
                 f"Hard stop ({rules}) applies to an option you chose: give your reason to "
@@ -389,7 +400,7 @@ def case_mark_candidate(
             urgency=decision.urgency,
             message_to_patient=decision.message_to_patient.strip(),
             internal_note=decision.internal_note.strip(),
-            override_reason=decision.override_reason.strip() if stops else "",
+            override_reason=override_reason if stops else "",
         )
         record.options.set(decision.options)
         note = "Candidate for " + ", ".join(o.short_name for o in decision.options)

@@ -132,8 +132,11 @@ def _no_activity_writes(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # Argon2 is deliberately slow; tests that are not about hashing use MD5.
+def _fast_password_hashing(request: pytest.FixtureRequest, settings: Any) -> None:
+    # Argon2 is deliberately slow; tests that are not about hashing use MD5. Those
+    # marked ``production_hashing`` keep the hashers of clinic/settings.py.
+    if request.node.get_closest_marker("production_hashing"):
+        return
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

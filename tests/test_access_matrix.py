@@ -41,13 +41,15 @@ from tests.factories import (
     submitted_case,
     working_hours,
 )
+from treatments.models import TreatmentOption
 
 PERSONAS = ("anon", "patient_a", "patient_b", "physician", "other_physician", "desk", "admin")
 METHODS = ("GET", "POST")
 
 # URL name -> method -> outcome for each persona, in the order of PERSONAS.
 EXPECTED: dict[str, dict[str, str]] = {
-    "audit_log": {"GET": "login 403 403 403 403 403 200", "POST": "405 405 405 405 405 405 405"},
+    # The search is posted (names stay out of URLs) and answered by a redirect.
+    "audit_log": {"GET": "login 403 403 403 403 403 200", "POST": "login 403 403 403 403 403 302"},
     # Asked by the sign-out warning; says only whether one is signed in, and how long.
     "session": {"GET": "200 200 200 200 200 200 200", "POST": "200 200 200 200 200 200 200"},
     # Everyone here has already given their second factor (see test_login_security).
@@ -112,6 +114,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GET": "login 403 403 403 403 200 200",
         "POST": "login 403 403 403 403 200 200",
     },
+    # Browsers ask for it on every page: a redirect to the static icon.
+    "favicon": {"GET": "302 302 302 302 302 302 302", "POST": "405 405 405 405 405 405 405"},
     "healthz": {"GET": "200 200 200 200 200 200 200", "POST": "405 405 405 405 405 405 405"},
     "home": {"GET": "200 200 200 200 200 200 200", "POST": "405 405 405 405 405 405 405"},
     "intake:consultation_calendar": {
@@ -410,3 +414,94 @@ def test_a_superuser_gets_no_clinical_page_in_the_admin(world: World) -> None:
     assert index.status_code == 200
     for word in ("Cases", "Intakes", "Events", case.reference):
         assert word not in index.content.decode(), word
+
+
+# --- What a refused review action leaves behind -------------------------------------
+# The matrix above sees only status codes, and the owning physician and the other one
+# get the same answer (302, or 200 with the form). Here each review action is posted
+# with valid data on a case in the owner's queue: the other physician is refused (the
+# case is as it was, and the page says why), and the owner's same POST goes through.
+
+REVIEW_ACTIONS: dict[str, Any] = {
+    "review:claim": lambda w: {},
+    "review:release": lambda w: {},
+    "review:reassign": lambda w: {
+        "reassign-physician": w["third"].pk,
+        "reassign-reason": "Hips are their field.",
+    },
+    "review:ask": lambda w: {"ask-question": "Does it swell after walking?"},
+    "review:imaging": lambda w: {
+        "imaging-modality": "mri",
+        "imaging-region": w["case"].body_region_id,
+        "imaging-message_to_patient": "",
+        "imaging-internal_note": "",
+    },
+    "review:candidate": lambda w: {
+        "candidate-options": [TreatmentOption.objects.get(slug="prp").pk],
+        "candidate-consultation_type": "new",
+        "candidate-consultation_mode": "in_person",
+        "candidate-urgency": "routine",
+        "candidate-message_to_patient": "",
+        "candidate-internal_note": "",
+    },
+    "review:not_candidate": lambda w: {
+        "decline-reason": "Needs a surgeon.",
+        "decline-message_to_patient": "Please see your surgeon.",
+        "decline-internal_note": "",
+    },
+}
+
+
+def _case_outcome(case: Case) -> tuple[Any, ...]:
+    case = Case.objects.get(pk=case.pk)
+    return (
+        case.state,
+        case.assigned_to_id,
+        case.events.count(),
+        case.decisions.count(),
+        case.information_requests.count(),
+    )
+
+
+def test_every_review_action_has_a_refusal_row() -> None:
+    # Every review URL that takes a POST acts on one case, except "next case".
+    review_posts = {
+        name
+        for name, row in EXPECTED.items()
+        if name.startswith("review:") and set(row["POST"].split()) != {"405"}
+    }
+    assert review_posts - {"review:next"} == set(REVIEW_ACTIONS)
+
+
+@pytest.mark.parametrize("name", sorted(REVIEW_ACTIONS))
+def test_the_other_physician_is_refused_and_the_case_is_unchanged(world: World, name: str) -> None:
+    physician, other = world.users["physician"], world.users["other_physician"]
+    patient = world.users["patient_a"]
+    assert physician is not None and other is not None and patient is not None
+    third = PhysicianFactory.create(regions=["hip"]).user
+    # A case in the physician's queue (handed over by a colleague, not yet claimed).
+    case = submitted_case(patient, route=False)
+    cases.case_claim(case=case, physician=third)
+    cases.case_reassign(case=case, physician=third, to=physician, reason="Knee specialist.")
+    data = REVIEW_ACTIONS[name]({"case": case, "third": third})
+    address = reverse(name, args=[case.public_id])
+    before = _case_outcome(case)
+
+    refused = ClinicClient()
+    refused.force_login(other)
+    with transaction.atomic():
+        response = refused.post(address, data, follow=True)
+        after = _case_outcome(case)
+        transaction.set_rollback(True)
+    assert response.status_code == 200
+    assert after == before, name
+    assert "is already in the queue of" in response.content.decode(), name
+
+    # The owner's same POST is accepted: the refusal above was about the case's owner.
+    owner = ClinicClient()
+    owner.force_login(physician)
+    with transaction.atomic():
+        owner.post(address, data)
+        accepted = _case_outcome(case)
+        transaction.set_rollback(True)
+    assert accepted != before, name

@@ -688,6 +688,12 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
     desk.get(reverse("frontdesk:incomplete"))
     desk.submit(reverse("frontdesk:incomplete_remind", kwargs={"public_id": intake_c.public_id}))
 
+    # --- A clinic admin searches the audit log for a patient by name (not kept): the
+    # search is posted, and the results' address carries only a token.
+    admin = browser(clinic_admin)
+    admin.get(reverse("audit_log"))
+    admin.submit(reverse("audit_log"), {"patient": canary.transient("audit-search", "Pat")})
+
     # Every canary reached the database: the journeys stored what was typed.
     stored = serializers.serialize(
         "json",
@@ -729,6 +735,7 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
     assert sum(bool(message.attachments) for message in mail.outbox) >= 4  # invitations
     assert any("/review/cases/" in url for url in observed.urls)
     assert any(url.startswith("/intake/files/") for url in observed.urls)
+    assert any(url.startswith("/audit/?search=") for url in observed.urls)
     assert observed.downloads
 
     found = leaks(observed)

@@ -1122,6 +1122,7 @@ def test_every_free_text_field_has_a_row() -> None:
 NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "admin:index": "the admin's pages are listed model by model (see the admin test)",
     "healthz": "JSON about the database and broker",
+    "favicon": "a redirect to the static icon",
     "login": "the login form; a refused login is checked in the world",
     "logout": "POST only",
     "password_change": "a form of empty password fields",

@@ -2,7 +2,10 @@
 and record, how, when, from where, which request); every change of clinical data
 is kept with its before and after; on PostgreSQL neither can be rewritten."""
 
+import html
+import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -13,6 +16,7 @@ from clinic.models import AuditEvent
 from intake import cases
 from intake.models import Case, Consultation
 from tests import test_access_matrix
+from tests.conftest import ClinicClient
 from tests.factories import UserFactory, submitted_case
 from tests.test_access_matrix import World
 
@@ -119,6 +123,13 @@ def test_a_change_made_in_a_request_records_who_and_which_request(client, patien
     assert context["request_id"] == response["X-Request-ID"]
 
 
+def audit_search(client: Any, **terms: str) -> Any:
+    """The search as the page sends it: a POST, answered by a redirect to the results."""
+    response = client.post(reverse("audit_log"), terms)
+    assert response.status_code == 302, response
+    return response
+
+
 def test_admins_search_the_audit_log_by_patient_person_and_date(client, clinic_admin):
     maria = UserFactory.create(role="patient", full_name="Maria Lopez")
     tom = UserFactory.create(role="patient", full_name="Tom Baker")
@@ -129,11 +140,12 @@ def test_admins_search_the_audit_log_by_patient_person_and_date(client, clinic_a
     AuditEvent.objects.create(actor=lee, patient=tom, action="view", record_type="case", at=old)
     client.force_login(clinic_admin)
 
-    def rows(**query: str) -> int:
-        response = client.get(reverse("audit_log"), query)
+    def rows(**terms: str) -> int:
+        response = client.get(audit_search(client, **terms)["Location"])
         assert response.status_code == 200
         return len(response.context["page"].object_list)
 
+    assert len(client.get(reverse("audit_log")).context["page"].object_list) == 3
     assert rows() == 3
     assert rows(patient="maria") == 1
     assert rows(patient="Tom") == 2
@@ -143,13 +155,72 @@ def test_admins_search_the_audit_log_by_patient_person_and_date(client, clinic_a
     assert rows(patient="tom", action="print") == 1
 
 
-@pytest.mark.parametrize(
-    "query", [{"since": "not-a-date"}, {"action": "<script>"}, {"page": "-1"}, {"page": "x" * 300}]
-)
-def test_hostile_audit_searches_are_answered_calmly(client, clinic_admin, query):
+def test_search_terms_never_reach_a_url(client, clinic_admin):
+    """Names typed into the search would be in the web server's access log and the
+    browser's history if they were in the address: the address carries only an
+    opaque token for the search kept in the session, also on every page link."""
+    maria = UserFactory.create(role="patient", full_name="Maria Lopez")
+    for _ in range(51):
+        AuditEvent.objects.create(patient=maria, action="view", record_type="case")
+    AuditEvent.objects.create(action="view", record_type="case")
     client.force_login(clinic_admin)
-    response = client.get(reverse("audit_log"), query)
+
+    location = audit_search(client, patient="Maria Lopez", since="2020-01-01")["Location"]
+    assert "maria" not in location.lower() and "2020" not in location
+    first = client.get(location)
+    body = first.content.decode()
+    assert first.context["page"].paginator.count == 51
+    next_link = re.search(r'href="(\?[^"]*page=2)"', body)
+    assert next_link is not None, body
+    assert "maria" not in next_link.group(1).lower()
+    # The second page keeps the search.
+    second = client.get(reverse("audit_log") + html.unescape(next_link.group(1)))
+    assert second.context["page"].number == 2
+    assert [event.patient_id for event in second.context["page"].object_list] == [maria.pk]
+    # The form shows what was searched for, from the session.
+    assert 'value="Maria Lopez"' in body
+
+
+def test_names_in_the_query_string_are_not_searched_for(client, clinic_admin):
+    maria = UserFactory.create(role="patient", full_name="Maria Lopez")
+    AuditEvent.objects.create(patient=maria, action="view", record_type="case")
+    AuditEvent.objects.create(action="view", record_type="case")
+    client.force_login(clinic_admin)
+    response = client.get(reverse("audit_log"), {"patient": "maria"})
+    assert response.context["page"].paginator.count == 2
+
+
+def test_a_search_token_works_only_in_its_own_session(client, clinic_admin):
+    AuditEvent.objects.create(action="print", record_type="case")
+    AuditEvent.objects.create(action="view", record_type="case")
+    client.force_login(clinic_admin)
+    location = audit_search(client, action="print")["Location"]
+    assert client.get(location).context["page"].paginator.count == 1
+
+    other = ClinicClient()
+    other.force_login(UserFactory.create(role="clinic_admin", is_staff=True))
+    response = other.get(location)
     assert response.status_code == 200
+    assert response.context["page"].paginator.count == 2
+    assert "That search is no longer available" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [{"since": "not-a-date"}, {"action": "<script>"}, {"patient": "x" * 300}, {"actor": "\x00"}],
+)
+def test_hostile_audit_searches_are_answered_calmly(client, clinic_admin, terms):
+    client.force_login(clinic_admin)
+    response = client.post(reverse("audit_log"), terms)
+    assert response.status_code == 200  # the form, with what is wrong
+    assert "is-invalid" in response.content.decode()
+    assert not client.session.get("audit_searches")
+
+
+@pytest.mark.parametrize("query", [{"page": "-1"}, {"page": "x" * 300}, {"search": "y" * 300}])
+def test_hostile_audit_pages_are_answered_calmly(client, clinic_admin, query):
+    client.force_login(clinic_admin)
+    assert client.get(reverse("audit_log"), query).status_code == 200
 
 
 def test_every_response_carries_its_request_id_and_the_security_headers(client, patient):

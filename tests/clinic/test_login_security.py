@@ -6,6 +6,7 @@ from typing import Any
 
 import django_otp
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.urls import reverse
@@ -260,6 +261,86 @@ def test_the_admin_login_is_locked_too(client, clinic_admin):
     response = client.post(
         reverse("admin:login"), {"username": clinic_admin.email, "password": PASSWORD}
     )
+    assert response.status_code == 429
+
+
+LOGIN_FORMS = ["login", "admin:login"]
+
+
+@pytest.mark.parametrize("form", LOGIN_FORMS)
+def test_spelling_the_address_differently_does_not_dodge_the_lockout(client, clinic_admin, form):
+    """The lookup ignores case and surrounding spaces, so the count does too: five
+    failures under five spellings, each from its own address, lock the account."""
+    local, domain = clinic_admin.email.split("@")
+    spellings = [
+        clinic_admin.email.upper(),
+        local.capitalize() + "@" + domain,
+        f"  {clinic_admin.email}",
+        f"{clinic_admin.email}  ",
+        local.swapcase() + "@" + domain.upper(),
+    ]
+    statuses = [
+        client.post(
+            reverse(form),
+            {"username": spelling, "password": "wrong"},
+            REMOTE_ADDR=f"10.0.1.{n + 1}",
+        ).status_code
+        for n, spelling in enumerate(spellings)
+    ]
+    # The fifth failure is the one that pauses the account.
+    assert statuses == [200, 200, 200, 200, 429]
+    right = client.post(
+        reverse(form),
+        {"username": clinic_admin.email, "password": PASSWORD},
+        REMOTE_ADDR="10.0.1.99",
+    )
+    assert right.status_code == 429
+    assert SESSION_KEY not in client.session
+
+
+@pytest.mark.parametrize("form", LOGIN_FORMS)
+@pytest.mark.parametrize(
+    "spelling", ["ADA@CLINIC.EXAMPLE", " ada@clinic.example", "Ada@Clinic.Example "]
+)
+def test_a_locked_account_stays_locked_under_another_spelling(client, db, form, spelling):
+    admin = UserFactory.create(
+        role="clinic_admin", email="ada@clinic.example", full_name="Ada Admin", is_staff=True
+    )
+    for n in range(5):
+        client.post(
+            reverse(form),
+            {"username": admin.email, "password": "wrong"},
+            REMOTE_ADDR=f"10.0.2.{n + 1}",
+        )
+    response = client.post(
+        reverse(form), {"username": spelling, "password": PASSWORD}, REMOTE_ADDR="10.0.2.99"
+    )
+    assert response.status_code == 429
+    assert SESSION_KEY not in client.session
+
+
+@pytest.mark.parametrize("form", LOGIN_FORMS)
+def test_an_overlong_address_is_refused_on_the_form_and_still_counts(client, clinic_admin, form):
+    """django-axes keeps at most 255 characters of a username: a longer one used to
+    fail to save (a 500, uncounted). It is refused by the form, and counted."""
+    overlong = "x" * 300 + "@clinic.example"
+    for n in range(5):
+        response = client.post(reverse(form), {"username": overlong, "password": "wrong"})
+        # The fifth failure is the one that pauses the address.
+        assert response.status_code == (429 if n == 4 else 200)
+        if n < 4:
+            assert "at most 254 characters" in response.content.decode()
+    assert AccessAttempt.objects.get().failures_since_start == 5
+    assert len(AccessAttempt.objects.get().username) <= 255
+    # The address is now paused, as after any five failures.
+    locked = client.post(reverse(form), {"username": clinic_admin.email, "password": PASSWORD})
+    assert locked.status_code == 429
+
+
+def test_an_overlong_address_from_a_paused_address_is_refused_as_paused(client, patient):
+    for n in range(5):
+        client.post(reverse("login"), {"username": f"guess{n}@clinic.example", "password": "x"})
+    response = client.post(reverse("login"), {"username": "y" * 400, "password": "x"})
     assert response.status_code == 429
 
 

@@ -1,4 +1,8 @@
+from pathlib import Path
+
 import pytest
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.urls import reverse
 
 from clinic.roles import Role
@@ -48,3 +52,33 @@ def test_error_templates_render_on_their_own(template):
     from django.template.loader import render_to_string
 
     assert "Back to the start" in render_to_string(template)
+
+
+ICONS = ["img/favicon.svg", "img/favicon.ico", "img/apple-touch-icon.png"]
+
+
+@pytest.mark.parametrize("persona", ["anon", "patient", "physician"])
+def test_favicon_ico_leads_to_our_icon_for_everyone(client, request, persona):
+    """Browsers ask for /favicon.ico on every page (the admin's too, which do not
+    link our icons): it was a 404 each time."""
+    if persona != "anon":
+        client.force_login(request.getfixturevalue(persona))
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == static("img/favicon.ico")
+
+
+def test_the_icons_are_our_own_files_and_every_page_links_them(client, db):
+    page = client.get(reverse("home")).content.decode()
+    for name in ICONS:
+        assert static(name) in page, name
+        path = finders.find(name)
+        assert path is not None, name
+    ico = Path(str(finders.find("img/favicon.ico"))).read_bytes()
+    assert ico[:4] == b"\x00\x00\x01\x00"  # an icon resource, not an image renamed
+    svg = Path(str(finders.find("img/favicon.svg"))).read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "<script" not in svg
+
+
+def test_favicon_refuses_post(client, db):
+    assert client.post("/favicon.ico").status_code == 405

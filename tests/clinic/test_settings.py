@@ -14,6 +14,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "intake.clinic.example",
     "DATABASE_URL": "postgres://clinic@127.0.0.1:5432/clinic",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_HOST": "smtp.clinic.example",
 }
 
 
@@ -21,7 +22,15 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if key
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "EMAIL_HOST",
+            "EMAIL_BACKEND",
+        }
     }
     environment.update(env)
     return subprocess.run(
@@ -75,3 +84,55 @@ def test_a_bad_value_stops_the_start_with_the_variable_name(variable, value, mes
     result = manage("check", **{variable: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+PRINT_EMAIL_SETTINGS = (
+    "from django.conf import settings; print(repr(settings.EMAIL_HOST), settings.EMAIL_BACKEND)"
+)
+
+
+def test_without_an_smtp_server_development_prints_e_mail_to_the_console():
+    # README: EMAIL_HOST defaults to empty, and empty prints e-mail to the console.
+    result = manage("shell", "--no-imports", "-c", PRINT_EMAIL_SETTINGS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["''", "django.core.mail.backends.console.EmailBackend"]
+
+
+def test_with_an_smtp_server_production_sends_through_it():
+    result = manage("shell", "--no-imports", "-c", PRINT_EMAIL_SETTINGS, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "'smtp.clinic.example'",
+        "django.core.mail.backends.smtp.EmailBackend",
+    ]
+
+
+def test_production_refuses_to_start_without_a_way_to_send_e_mail():
+    """Falling back to the console would put whole e-mails (live password-reset links,
+    names, consultation times) in the log."""
+    env = {**PRODUCTION, "EMAIL_HOST": ""}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "Set EMAIL_HOST (the SMTP server) or EMAIL_BACKEND when DEBUG is off" in result.stderr
+
+
+def test_production_starts_with_an_e_mail_backend_chosen_explicitly():
+    env = {
+        **PRODUCTION,
+        "EMAIL_HOST": "",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    }
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_the_deploy_check_refuses_the_console_backend_in_production():
+    env = {
+        **PRODUCTION,
+        "EMAIL_HOST": "",
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+    }
+    assert manage("check", **env).returncode == 0  # chosen explicitly: it starts...
+    result = manage("check", "--deploy", **env)
+    assert result.returncode != 0  # ...and the deploy check says what it would do
+    assert "clinic.E001" in result.stderr and "written to the log" in result.stderr

@@ -180,6 +180,24 @@ def test_a_hard_stop_needs_an_override_reason(patient, physician):
     )
 
 
+@pytest.mark.parametrize(
+    "blank",
+    ["   ", "\t\n", "\u00a0\u2003", "\u200b\u200b", " \u200d\ufeff "],
+    ids=["spaces", "tab and newline", "no-break and em spaces", "zero-width", "joiners"],
+)
+def test_a_blank_override_reason_is_refused_by_the_service(patient, physician, blank):
+    """The form strips the reason, but the service is the rule: whitespace, or
+    characters that show nothing, is no reason to override a hard stop."""
+    case = submitted_case(patient, screening={"cancer": "yes"})
+    with pytest.raises(ClinicError, match="give your reason to override it"):
+        cases.case_mark_candidate(
+            case=case, physician=physician, decision=candidate("prp", override_reason=blank)
+        )
+    case.refresh_from_db()
+    assert case.state == S.SUBMITTED
+    assert not case.decisions.exists()
+
+
 def test_an_override_with_a_reason_is_recorded(patient, physician):
     case = submitted_case(patient, screening={"cancer": "yes"})
     decision = cases.case_mark_candidate(
