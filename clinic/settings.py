@@ -178,10 +178,12 @@ PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 REVIEW_TARGET_BUSINESS_DAYS = env_int("REVIEW_TARGET_BUSINESS_DAYS", default=2, minimum=1)
 REVIEW_QUEUE_PAGE_SIZE = env_int("REVIEW_QUEUE_PAGE_SIZE", default=25, minimum=5)
 
-# Consultations: how many days of free slots the front desk sees, the reminders
-# (hours before; each sent once per consultation and time), the age after which an
-# unsubmitted draft is listed for a reminder, and where text messages go.
-BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", default=14, minimum=1)
+# Consultations: how many days ahead they can be booked (today counts as the first)
+# and the least notice a booking needs, both enforced by the booking service; the
+# reminders (hours before; each sent once per consultation and time), the age after
+# which an unsubmitted draft is listed for a reminder, and where text messages go.
+BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", default=60, minimum=1)
+BOOKING_MINIMUM_NOTICE_MINUTES = env_int("BOOKING_MINIMUM_NOTICE_MINUTES", default=60, minimum=0)
 REMINDER_HOURS = [
     int(hours) for hours in env_list("REMINDER_HOURS", default=["24", "2"]) if hours.strip()
 ]

@@ -62,6 +62,11 @@ class Clock:
     test sees a whole working week in the future whatever weekday it runs on."""
 
     now: datetime
+    traveller: time_machine.Traveller
+
+    def move_to(self, moment: datetime) -> None:
+        """Moves the clock (it keeps ticking from there)."""
+        self.traveller.move_to(moment.astimezone(UTC))
 
     @property
     def monday(self) -> date:
@@ -85,8 +90,8 @@ def clock(request) -> Iterator[Clock]:
     now = datetime.combine(today, time(8), tzinfo=NEW_YORK)
     # Travel to the UTC instant: a destination with a ZoneInfo would also change
     # the process's time zone.
-    with time_machine.travel(now.astimezone(UTC), tick=True):
-        yield Clock(now)
+    with time_machine.travel(now.astimezone(UTC), tick=True) as traveller:
+        yield Clock(now, traveller)
 
 
 def weekdays_nine_to_five(profile, location="Main clinic"):
@@ -114,7 +119,8 @@ def test_slots_fill_the_working_window_on_a_grid(clock, physician):
     assert starts == ["Mon 09:00", "Mon 09:15", "Mon 09:30", "Mon 09:45", "Mon 10:00", "Mon 10:15"]
 
 
-def test_time_off_bookings_and_the_past_are_not_free(clock, physician, front_desk):
+def test_time_off_bookings_and_the_past_are_not_free(clock, physician, front_desk, settings):
+    settings.BOOKING_MINIMUM_NOTICE_MINUTES = 0  # the notice has its own test
     profile = physician.physician_profile
     WorkingHours.objects.create(physician=profile, weekday=0, starts=time(9), ends=time(12))
     TimeOff.objects.create(physician=profile, starts_at=clock.at(0, 9), ends_at=clock.at(0, 10))
@@ -181,6 +187,9 @@ def test_slots_keep_the_wall_clock_across_daylight_saving(clock, physician, spri
         consultation_type=new_consultation(),
         start_day=friday,
         days=4,
+        # The change may be months away, beyond the booking horizon: the search runs
+        # as of the day before.
+        now=datetime.combine(friday - timedelta(days=1), time(8), tzinfo=NEW_YORK),
     )
     first = {timezone.localtime(s.starts_at).date(): s for s in reversed(slots)}
     assert timezone.localtime(first[friday].starts_at).time() == time(9)
@@ -302,12 +311,96 @@ def test_reschedule_cancel_and_attendance_are_events(clock, physician, front_des
     case.refresh_from_db()
     assert case.state == Case.State.CONSULT_REQUESTED  # back on the list to book
     again = consultation_book(case=case, starts_at=clock.at(2, 14), booked_by=front_desk)
+    clock.move_to(clock.at(2, 13, 50))  # check-in is on the day
     consultation_move(consultation=again, action="check_in", by=front_desk)
     consultation_move(consultation=again, action="complete", by=front_desk)
     with pytest.raises(ClinicError, match="not possible"):
         consultation_move(consultation=again, action="no_show", by=front_desk)
     kinds = list(case.events.values_list("kind", flat=True))
     assert kinds[-6:] == ["booked", "rescheduled", "cancelled", "booked", "checked_in", "completed"]
+
+
+# --- The booking window (issue 17) -------------------------------------------------------
+
+
+def test_no_slot_is_offered_or_booked_with_less_than_the_minimum_notice(
+    clock, physician, front_desk, settings
+):
+    settings.BOOKING_MINIMUM_NOTICE_MINUTES = 90
+    weekdays_nine_to_five(physician.physician_profile)
+    case = case_to_book(physician)
+    now = clock.at(1, 10, 57)  # three minutes before an 11:00 slot
+    starts = [
+        timezone.localtime(s.starts_at).strftime("%H:%M")
+        for s in free_slots(
+            physician=physician.physician_profile,
+            consultation_type=new_consultation(),
+            start_day=clock.day(1),
+            days=1,
+            now=now,
+        )
+    ]
+    assert starts[0] == "12:30"  # 10:57 + 90 minutes is 12:27; the grid's next is 12:30
+    clock.move_to(now)
+    for too_soon in (clock.at(1, 11), clock.at(1, 12, 15)):
+        with pytest.raises(ClinicError, match="too soon") as refused:
+            consultation_book(case=case, starts_at=too_soon, booked_by=front_desk)
+    assert str(refused.value) == (
+        "That time is too soon: consultations are booked at least 90 minutes ahead. "
+        "Choose a later one."
+    )
+    assert not Consultation.objects.exists()
+    consultation_book(case=case, starts_at=clock.at(1, 12, 30), booked_by=front_desk)
+
+
+def test_a_time_beyond_the_horizon_is_neither_offered_nor_booked(
+    clock, physician, front_desk, settings
+):
+    settings.BOOKING_HORIZON_DAYS = 10  # today and the nine days after it
+    weekdays_nine_to_five(physician.physician_profile)
+    last_day = clock.now.date() + timedelta(days=9)
+    slots = free_slots(
+        physician=physician.physician_profile,
+        consultation_type=new_consultation(),
+        start_day=clock.now.date(),
+        days=60,
+    )
+    assert slots and max(timezone.localtime(s.starts_at).date() for s in slots) <= last_day
+    case = case_to_book(physician)
+    first_monday_after = last_day + timedelta(days=7 - last_day.weekday())
+    for beyond in (
+        datetime.combine(first_monday_after, time(10), tzinfo=NEW_YORK),
+        datetime.combine(last_day + timedelta(days=120), time(10), tzinfo=NEW_YORK),
+    ):
+        with pytest.raises(ClinicError, match="too far ahead") as refused:
+            consultation_book(case=case, starts_at=beyond, booked_by=front_desk)
+    assert f"up to {dateformat.format(last_day, 'l j F Y')} (10 days ahead)" in str(refused.value)
+    booked = consultation_book(case=case, starts_at=slots[-1].starts_at, booked_by=front_desk)
+    # Moving it is held to the same window.
+    with pytest.raises(ClinicError, match="too far ahead"):
+        consultation_reschedule(
+            consultation=booked,
+            starts_at=datetime.combine(first_monday_after, time(10), tzinfo=NEW_YORK),
+            by=front_desk,
+        )
+
+
+def test_check_in_is_on_the_day_of_the_consultation_only(clock, physician, front_desk):
+    weekdays_nine_to_five(physician.physician_profile)
+    consultation = consultation_book(
+        case=case_to_book(physician), starts_at=clock.at(1, 10), booked_by=front_desk
+    )
+    for when in (clock.at(0, 16), clock.at(0, 23, 59), clock.at(2, 0, 1)):
+        clock.move_to(when)
+        with pytest.raises(ClinicError, match="on the day of the consultation"):
+            consultation_move(consultation=consultation, action="check_in", by=front_desk)
+    consultation.refresh_from_db()
+    assert consultation.state == Consultation.State.BOOKED
+    # Just after midnight that day (the clinic's, not UTC's) is the day.
+    clock.move_to(clock.at(1, 0, 1))
+    consultation_move(consultation=consultation, action="check_in", by=front_desk)
+    consultation.refresh_from_db()
+    assert consultation.state == Consultation.State.CHECKED_IN
 
 
 # --- The database's guard -----------------------------------------------------------------
