@@ -7,6 +7,7 @@ fixed day starts failing once that day has gone by. Every time is counted from t
 ``clock`` fixture, which freezes the clock at 08:00 of the day the tests run, and
 again a year later (issue 17)."""
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from icalendar import Calendar
 from clinic.errors import ClinicError
 from clinic.models import OutboundEmail, TimeOff, WorkingHours
 from clinic.roles import Role
+from intake import scheduling
 from intake.models import (
     Case,
     CaseEvent,
@@ -445,6 +447,42 @@ def test_two_front_desk_users_on_one_slot_exactly_one_books(clock, physician):
     refused = [r for r in results if isinstance(r, BaseException)]
     assert len(refused) == 1 and isinstance(refused[0], SlotTaken)
     assert str(refused[0]) == "That time was just taken; please pick another."
+    assert Consultation.objects.active().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_physician_lock_makes_the_loser_wait_for_the_winner_s_commit(
+    clock, physician, monkeypatch
+):
+    """What the lock on the physician's row adds to the constraint (issue 17): even
+    when both bookings pass their checks at the same moment (each waits here for the
+    other, up to a second), the second one checks only after the first committed. So
+    its refusal comes from the re-check, never from the database: no constraint
+    violation, and none of the deadlocks two inserts checking the constraint at once
+    can meet (the control test below), which would answer 500."""
+    require(uses_postgresql(), "the race needs PostgreSQL's locks")
+    weekdays_nine_to_five(physician.physician_profile)
+    desks = [UserFactory.create(role=Role.FRONT_DESK) for _ in range(2)]
+    to_book = [case_to_book(physician) for _ in range(2)]
+    start = clock.at(1, 10)
+    both_checked = threading.Barrier(2, timeout=1)
+    check_slot = scheduling._check_slot
+
+    def check_then_wait(*args, **kwargs):
+        window = check_slot(*args, **kwargs)
+        # The other booking may be waiting for the lock: then go on alone.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_checked.wait()
+        return window
+
+    monkeypatch.setattr(scheduling, "_check_slot", check_then_wait)
+    results = race(
+        lambda i: consultation_book(case=to_book[i], starts_at=start, booked_by=desks[i])
+    )
+
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], SlotTaken), refused
+    assert refused[0].__cause__ is None  # refused by the re-check, not an IntegrityError
     assert Consultation.objects.active().count() == 1
 
 
