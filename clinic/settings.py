@@ -34,6 +34,9 @@ else:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CLINIC_NAME = env_str("CLINIC_NAME", default="Clinic Intake")
+# The street address patients come to: on the consultation page, the e-mails and the
+# calendar invitation, after the room (empty: the room alone).
+CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1034,6 +1034,14 @@ class Consultation(models.Model):
         return f"{self.case} at {self.starts_at:%Y-%m-%d %H:%M}"
 
     @property
+    def place(self) -> str:
+        """Where the patient goes: the room and the clinic's street address (a video
+        consultation has no address)."""
+        if self.mode != ReviewDecision.ConsultationMode.IN_PERSON:
+            return self.location or "Video call"
+        return ", ".join(part for part in (self.location, settings.CLINIC_ADDRESS) if part)
+
+    @property
     def uid(self) -> str:
         """Stable across reschedules, so calendar apps update the event in place."""
         return f"consultation-{self.public_id}@clinic-intake"

@@ -501,6 +501,33 @@ def test_the_patient_sees_their_upcoming_consultation_and_no_one_else_s(
     assert str(theirs.public_id) not in body
 
 
+def test_the_patient_s_case_page_shows_the_booked_time_and_the_clinic_s_address(
+    login, patient, case, front_desk, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    settings.CLINIC_ADDRESS = "120 Main Street, Springfield, NJ 07081"
+    detail = reverse("intake:detail", kwargs={"public_id": case.intake.public_id})
+    client = login(patient)
+    before = client.get(detail).content.decode()
+    assert "Our front desk will contact you to book it." in before
+    with django_capture_on_commit_callbacks(execute=True):
+        consultation = consultation_book(
+            case=case, starts_at=first_free(case), booked_by=front_desk
+        )
+    page = client.get(detail).content.decode()
+    local = timezone.localtime(consultation.starts_at)
+    assert 'Status: <strong class="status-word">Booked</strong>' in page
+    assert "will contact you to book it" not in page
+    assert "Your consultation is booked" in page
+    assert f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}" in page
+    assert "At Room 2, 120 Main Street, Springfield, NJ 07081." in page
+    assert url("intake:consultation_calendar", consultation) in page
+    # The same place in the e-mail and as the invitation's location.
+    (email,) = mailoutbox
+    assert "Room 2, 120 Main Street, Springfield, NJ 07081" in email.body
+    ((_, invitation, _),) = email.attachments
+    assert "LOCATION:Room 2\\, 120 Main Street\\, Springfield\\, NJ 07081" in invitation
+
+
 def test_the_patient_downloads_only_their_own_invitation(
     login, patient, other_patient, consultation
 ):
