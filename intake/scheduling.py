@@ -9,7 +9,13 @@ bookings for one physician queue up), the slot is checked again against working
 hours, time off and active consultations, then written. On PostgreSQL the exclusion
 constraint (migration 0005) is the final guard; its violation becomes "That time was
 just taken". The lock also matters for the constraint itself: two inserts checking
-it at the same moment can deadlock each other (see the control test).
+it at the same moment can deadlock each other (see the control test); with it, the
+second booking checks only after the first committed, so it is refused by the
+re-check, never by the database (a race test shows it).
+
+Whatever a page offered, booking and moving accept only times inside the booking
+window: at least ``BOOKING_MINIMUM_NOTICE_MINUTES`` from now and within
+``BOOKING_HORIZON_DAYS``; check-in is on the consultation's day only.
 """
 
 from collections.abc import Iterable
