@@ -136,6 +136,11 @@ def email_queue(
     from clinic.tasks import send_email
 
     body = render_to_string(template, {"CLINIC_NAME": settings.CLINIC_NAME, **context})
+    # Subjects are composed (a clinic's name from the settings, a reference): a long
+    # one is shortened rather than failing the change that sends it.
+    longest = OutboundEmail._meta.get_field("subject").max_length or len(subject)
+    if len(subject) > longest:
+        subject = subject[: longest - 1].rstrip() + "…"
     with transaction.atomic():
         email = OutboundEmail.objects.create(to=to, subject=subject, body=body, calendar=calendar)
         email_id = email.pk

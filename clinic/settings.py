@@ -43,6 +43,9 @@ else:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CLINIC_NAME = env_str("CLINIC_NAME", default="Clinic Intake")
+# The street address patients come to: on the consultation page, the e-mails and the
+# calendar invitation, after the room (empty: the room alone).
+CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -195,10 +198,12 @@ PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 REVIEW_TARGET_BUSINESS_DAYS = env_int("REVIEW_TARGET_BUSINESS_DAYS", default=2, minimum=1)
 REVIEW_QUEUE_PAGE_SIZE = env_int("REVIEW_QUEUE_PAGE_SIZE", default=25, minimum=5)
 
-# Consultations: how many days of free slots the front desk sees, the reminders
-# (hours before; each sent once per consultation and time), the age after which an
-# unsubmitted draft is listed for a reminder, and where text messages go.
-BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", default=14, minimum=1)
+# Consultations: how many days ahead they can be booked (today counts as the first)
+# and the least notice a booking needs, both enforced by the booking service; the
+# reminders (hours before; each sent once per consultation and time), the age after
+# which an unsubmitted draft is listed for a reminder, and where text messages go.
+BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", default=60, minimum=1)
+BOOKING_MINIMUM_NOTICE_MINUTES = env_int("BOOKING_MINIMUM_NOTICE_MINUTES", default=60, minimum=0)
 REMINDER_HOURS = env_int_list("REMINDER_HOURS", default=[24, 2], minimum=1)
 INCOMPLETE_INTAKE_DAYS = env_int("INCOMPLETE_INTAKE_DAYS", default=3, minimum=1)
 SMS_BACKEND = env_class_path("SMS_BACKEND", default="intake.notifications.ConsoleSmsBackend")

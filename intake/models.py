@@ -699,7 +699,9 @@ class Case(models.Model):
     )
     routed_at = models.DateTimeField(null=True, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.ROUTINE)
-    priority_reason = models.CharField(max_length=300, blank=True)
+    # Text, not a bounded column: it names every answer behind the priority, and any
+    # combination of answers must fit (a patient unsure of every red flag, issue 17).
+    priority_reason = models.TextField(blank=True)
     # The complaint the queue shows and routing goes by (the most painful one).
     main_complaint = models.ForeignKey(
         "Complaint", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -1030,6 +1032,14 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def place(self) -> str:
+        """Where the patient goes: the room and the clinic's street address (a video
+        consultation has no address)."""
+        if self.mode != ReviewDecision.ConsultationMode.IN_PERSON:
+            return self.location or "Video call"
+        return ", ".join(part for part in (self.location, settings.CLINIC_ADDRESS) if part)
 
     @property
     def uid(self) -> str:

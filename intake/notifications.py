@@ -45,7 +45,7 @@ def consultation_calendar(consultation: Consultation, *, cancelled: bool = False
     event.add("dtstart", consultation.starts_at.astimezone(UTC))
     event.add("dtend", consultation.ends_at.astimezone(UTC))
     event.add("summary", f"Consultation at {settings.CLINIC_NAME}")
-    event.add("location", vText(consultation.location))
+    event.add("location", vText(consultation.place))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("description", f"With {name}. Details: {_link(consultation)}")
     organizer = vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL.split('<')[-1].rstrip('>')}")

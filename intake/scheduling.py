@@ -9,7 +9,13 @@ bookings for one physician queue up), the slot is checked again against working
 hours, time off and active consultations, then written. On PostgreSQL the exclusion
 constraint (migration 0005) is the final guard; its violation becomes "That time was
 just taken". The lock also matters for the constraint itself: two inserts checking
-it at the same moment can deadlock each other (see the control test).
+it at the same moment can deadlock each other (see the control test); with it, the
+second booking checks only after the first committed, so it is refused by the
+re-check, never by the database (a race test shows it).
+
+Whatever a page offered, booking and moving accept only times inside the booking
+window: at least ``BOOKING_MINIMUM_NOTICE_MINUTES`` from now and within
+``BOOKING_HORIZON_DAYS``; check-in is on the consultation's day only.
 """
 
 from collections.abc import Iterable
@@ -18,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import dateformat, timezone
@@ -93,6 +100,23 @@ def local_day_range(start_day: date, days: int = 1) -> tuple[datetime, datetime]
     )
 
 
+def booking_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The earliest and the latest start the clinic books: ``BOOKING_MINIMUM_NOTICE_MINUTES``
+    from now, and midnight after the last of the ``BOOKING_HORIZON_DAYS`` (today is the
+    first), in the clinic's time zone."""
+    now = now or timezone.now()
+    earliest = now + timedelta(minutes=settings.BOOKING_MINIMUM_NOTICE_MINUTES)
+    _, latest = local_day_range(timezone.localdate(now), settings.BOOKING_HORIZON_DAYS)
+    return earliest, latest
+
+
+def _notice_text(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour" + ("s" if hours != 1 else "")
+    return f"{minutes} minutes"
+
+
 def _time_off(physician: PhysicianProfile, start: datetime, end: datetime) -> QuerySet[TimeOff]:
     return TimeOff.objects.filter(physician=physician, starts_at__lt=end, ends_at__gt=start)
 
@@ -122,9 +146,9 @@ def free_slots(
 ) -> list[Slot]:
     """Every start time on the slot grid where the consultation fits inside one of
     the physician's working windows, clear of time off and other consultations (but
-    ``ignore``, the one being moved), and not in the past. Three queries whatever the
-    range."""
-    now = now or timezone.now()
+    ``ignore``, the one being moved), and inside the booking window (the minimum
+    notice from ``now``, the horizon). Three queries whatever the range."""
+    earliest, latest = booking_window(now)
     zone = _zone()
     length = timedelta(minutes=consultation_type.duration_minutes)
     step = timedelta(minutes=SLOT_STEP_MINUTES)
@@ -144,7 +168,8 @@ def free_slots(
             start = opens
             while start + length <= closes:
                 end = start + length
-                if start >= now and not any(b0 < end and start < b1 for b0, b1 in near):
+                bookable = earliest <= start < latest
+                if bookable and not any(b0 < end and start < b1 for b0, b1 in near):
                     slots.append(Slot(start, end, window.location))
                 start += step
     return slots
@@ -210,8 +235,22 @@ def _check_slot(
 ) -> WorkingHours:
     if not physician.user.is_active:
         raise ClinicError(f"{physician.display_name} is not taking appointments.")
-    if starts_at < timezone.now():
+    now = timezone.now()
+    if starts_at < now:
         raise ClinicError("That time is in the past; choose a later one.")
+    earliest, latest = booking_window(now)
+    if starts_at < earliest:
+        notice = _notice_text(settings.BOOKING_MINIMUM_NOTICE_MINUTES)
+        raise ClinicError(
+            f"That time is too soon: consultations are booked at least {notice} ahead. "
+            "Choose a later one."
+        )
+    if starts_at >= latest:
+        last_day = dateformat.format(timezone.localtime(latest) - timedelta(days=1), "l j F Y")
+        raise ClinicError(
+            f"That time is too far ahead: the clinic books up to {last_day} "
+            f"({settings.BOOKING_HORIZON_DAYS} days ahead). Choose an earlier one."
+        )
     window = _window_for(physician, starts_at, ends_at)
     if window is None:
         raise ClinicError(f"That time is outside {physician.display_name}'s working hours.")
@@ -283,7 +322,10 @@ def consultation_book(
     consultation_type: ConsultationType | None = None,
 ) -> Consultation:
     """Books the consultation the physician asked for on ``case`` at ``starts_at``
-    with that physician. Raises ``SlotTaken`` when someone booked it first."""
+    with that physician: inside their working hours, clear of time off and other
+    consultations, and inside the booking window (``booking_window``: the minimum
+    notice, the horizon), whatever the page offered. Raises ``SlotTaken`` when
+    someone booked it first, ``ClinicError`` for any other refusal."""
     from intake.notifications import consultation_notify
 
     require_front_desk(booked_by, doing="books consultations")
@@ -330,7 +372,8 @@ def consultation_book(
 def consultation_reschedule(
     *, consultation: Consultation, starts_at: datetime, by: User
 ) -> Consultation:
-    """Moves a booked consultation to a new time (same physician and length)."""
+    """Moves a booked consultation to a new time (same physician and length), with
+    the same checks as booking."""
     from intake.notifications import consultation_notify
 
     require_front_desk(by, doing="moves consultations")
@@ -398,12 +441,20 @@ CONSULTATION_MOVES: dict[str, tuple[frozenset[str], str, CaseEvent.Kind]] = {
 BACK_TO_BOOKING = frozenset({"cancel", "no_show"})
 
 
+def check_in_open(consultation: Consultation, now: datetime | None = None) -> bool:
+    """A patient checks in on the day of their consultation (in the clinic's time
+    zone), not before and not on a later day."""
+    now = now or timezone.now()
+    return timezone.localdate(consultation.starts_at) == timezone.localdate(now)
+
+
 def consultation_move(
     *, consultation: Consultation, action: str, by: User, reason: str = ""
 ) -> Consultation:
-    """Cancel (with a reason), check in, complete, or record a no-show. After a
-    cancellation or a no-show the case is back on the 'to schedule' list; any open
-    request of the patient's for this consultation is settled by the change."""
+    """Cancel (with a reason), check in (on the day only), complete, or record a
+    no-show. After a cancellation or a no-show the case is back on the 'to schedule'
+    list; any open request of the patient's for this consultation is settled by the
+    change."""
     from intake.notifications import consultation_notify
 
     require_front_desk(by, doing="changes consultations")
@@ -419,6 +470,11 @@ def consultation_move(
             raise ClinicError(
                 f"This consultation is {locked.get_state_display().lower()}; "
                 "that change is not possible."
+            )
+        if action == "check_in" and not check_in_open(locked):
+            day = dateformat.format(timezone.localtime(locked.starts_at), "l j F")
+            raise ClinicError(
+                f"Check-in is on the day of the consultation ({day}), not before or after."
             )
         locked.state = target
         if action == "cancel":

@@ -19,7 +19,7 @@ from PIL import Image
 from psycopg2 import sql
 
 from intake import services
-from tests.conftest import require, uses_postgresql
+from tests.conftest import require
 from tests.factories import PhysicianFactory, UserFactory, case_to_book, submitted_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,7 +101,6 @@ def file_digests(folder: Path) -> dict[str, str]:
 @pytest.fixture
 def seeded() -> None:
     """Patients with submitted cases, a booked consultation, and uploaded imaging."""
-    require(uses_postgresql(), "backups are pg_dump: PostgreSQL only")
     require(shutil.which("pg_dump") is not None, "pg_dump is not installed")
     physician = PhysicianFactory.create(regions=["knee", "hip"]).user
     for _ in range(3):

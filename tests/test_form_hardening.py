@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 from unittest import mock
 
@@ -99,6 +99,7 @@ class World:
     booked: Consultation  # booked, nothing asked
     requested: Consultation  # booked; the patient asked to move it (``change``)
     change: ConsultationChangeRequest
+    arriving: Consultation  # booked for today: the patient can check in
     checked_in: Consultation  # the victim's, checked in
     free_at: datetime  # a free time of the physician for a new consultation
     emails_sent: int  # the outbox's last primary key once the world was made
@@ -111,19 +112,25 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
-def _book(case: Case, desk: User) -> Consultation:
+def _book(case: Case, desk: User, *, days_ahead: int = 2) -> Consultation:
     request = scheduling.booking_request(case)
     slot = scheduling.free_slots(
         physician=case.assigned_to.physician_profile,  # type: ignore[union-attr]
         consultation_type=request.consultation_type,
-        start_day=timezone.localdate() + timedelta(days=2),
+        start_day=timezone.localdate() + timedelta(days=days_ahead),
         days=5,
     )[0]
     return scheduling.consultation_book(case=case, starts_at=slot.starts_at, booked_by=desk)
 
 
 @pytest.fixture
-def world(db: None) -> World:
+def world(db: None, time_machine: Any) -> World:
+    # 08:00 today in the clinic's time zone (the clock ticks from there), so there
+    # are free times today to book and check in, whatever the hour the tests run.
+    morning = datetime.combine(
+        timezone.localdate(), time(8), tzinfo=timezone.get_current_timezone()
+    )
+    time_machine.move_to(morning.astimezone(UTC))
     patient = UserFactory.create(role=Role.PATIENT)
     victim = UserFactory.create(role=Role.PATIENT)
     newcomer = UserFactory.create(role=Role.PATIENT)
@@ -150,8 +157,9 @@ def world(db: None) -> World:
     change = scheduling.consultation_change_request(
         consultation=requested, patient=patient, kind="reschedule"
     )
+    arriving = _book(case_to_book(physician, patient=patient), desk, days_ahead=0)
     checked_in = scheduling.consultation_move(
-        consultation=_book(case_to_book(physician, patient=victim), desk),
+        consultation=_book(case_to_book(physician, patient=victim), desk, days_ahead=0),
         action="check_in",
         by=desk,
     )
@@ -196,6 +204,7 @@ def world(db: None) -> World:
         booked=booked,
         requested=requested,
         change=change,
+        arriving=arriving,
         checked_in=checked_in,
         free_at=free_at,
         emails_sent=OutboundEmail.objects.order_by("-pk").values_list("pk", flat=True)[0],
@@ -298,9 +307,11 @@ def _step_done(number: int, **fields: Any) -> Callable[[World], list[Expectation
     return expect
 
 
-def _consultation_state(state: str) -> Callable[[World], list[Expectation]]:
+def _consultation_state(
+    state: str, which: Callable[[World], Consultation] = lambda w: w.booked
+) -> Callable[[World], list[Expectation]]:
     def expect(w: World) -> list[Expectation]:
-        consultation = _fresh(w.booked)
+        consultation = _fresh(which(w))
         return [
             ("state", consultation.state, state),
             ("patient", consultation.patient_id, w.patient.pk),
@@ -667,9 +678,9 @@ FORMS: list[Form] = [
     Form(
         "frontdesk:check_in",
         "desk",
-        to("frontdesk:check_in", lambda w: w.booked.public_id),
+        to("frontdesk:check_in", lambda w: w.arriving.public_id),
         lambda w: {},
-        _consultation_state(Consultation.State.CHECKED_IN),
+        _consultation_state(Consultation.State.CHECKED_IN, lambda w: w.arriving),
     ),
     Form(
         "frontdesk:complete",

@@ -25,7 +25,7 @@ from clinic.errors import ClinicError
 from clinic.models import PhysicianProfile, TimeOff, WorkingHours
 from clinic.policy import front_desk_area
 from intake import scheduling, services
-from intake.frontdesk_forms import CALENDAR_REACH, CancelForm, DayForm, SlotForm
+from intake.frontdesk_forms import CancelForm, DayForm, SlotForm
 from intake.models import (
     STEP_COUNT,
     Case,
@@ -38,6 +38,8 @@ from intake.models import (
 
 # Suggested slots shown above the full list: the patient's preferred times first.
 SUGGESTED_SLOTS = 6
+# The booking page shows this many days of free slots at a time, up to the horizon.
+SLOT_PAGE_DAYS = 14
 INCOMPLETE_PAGE_SIZE = 50
 SCHEDULING_EVENTS = (
     CaseEvent.Kind.CANDIDATE,
@@ -85,10 +87,10 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- Booking and rescheduling -------------------------------------------------------------
 
 
-def _start_day(request: HttpRequest) -> date:
-    today = timezone.localdate()
+def _start_day(request: HttpRequest, *, today: date, window_end: date) -> date:
+    """The first day the booking page shows: from today to the horizon's last day."""
     form = DayForm({"date": request.GET.get("from", "")})
-    return max(form.day(), today)
+    return min(max(form.day(), today), window_end - timedelta(days=1))
 
 
 def _slot_page(
@@ -102,13 +104,15 @@ def _slot_page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    horizon = settings.BOOKING_HORIZON_DAYS
-    start_day = _start_day(request)
+    today = timezone.localdate()
+    window_end = today + timedelta(days=settings.BOOKING_HORIZON_DAYS)  # not bookable
+    start_day = _start_day(request, today=today, window_end=window_end)
+    days = min(SLOT_PAGE_DAYS, (window_end - start_day).days)
     slots = scheduling.free_slots(
         physician=physician,
         consultation_type=kind,
         start_day=start_day,
-        days=horizon,
+        days=days,
         ignore=consultation,
     )
     intake = case.intake
@@ -123,9 +127,8 @@ def _slot_page(
         (day, list(day_slots))
         for day, day_slots in groupby(slots, key=lambda slot: slot.local_start.date())
     ]
-    later = start_day + timedelta(days=horizon)
-    earlier = start_day - timedelta(days=horizon)
-    today = timezone.localdate()
+    later = start_day + timedelta(days=days)
+    earlier = start_day - timedelta(days=SLOT_PAGE_DAYS)
     return render(
         request,
         "frontdesk/book.html",
@@ -141,7 +144,7 @@ def _slot_page(
             "by_day": by_day,
             "start_day": start_day,
             "end_day": later - timedelta(days=1),
-            "later": later if later - today <= CALENDAR_REACH else None,
+            "later": later if later < window_end else None,
             "earlier": max(earlier, today) if start_day > today else None,
             "error": error,
         },
@@ -290,6 +293,7 @@ def _consultation_page(
             ),
             "cancel_form": cancel_form or CancelForm(),
             "now": timezone.now(),
+            "check_in_open": scheduling.check_in_open(consultation),
             "late_notice_hours": scheduling.LATE_NOTICE_HOURS,
         },
         status=status,

@@ -19,7 +19,14 @@ from clinic.services import patient_account_create
 from intake import cases, notifications, scheduling, services
 from intake.forms import ConsentForm, InformationAnswerForm
 from intake.frontdesk_forms import ChangeRequestForm
-from intake.models import STEP_COUNT, Consultation, ImagingFile, InformationRequest, Intake
+from intake.models import (
+    STEP_COUNT,
+    Case,
+    Consultation,
+    ImagingFile,
+    InformationRequest,
+    Intake,
+)
 from intake.selectors import (
     intake_summary,
     patient_decisions,
@@ -349,6 +356,23 @@ def intake_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return _detail_page(request, intake)
 
 
+def _case_consultation(case: Case) -> Consultation | None:
+    """The case's consultation that is booked, under way or done (not a cancelled
+    one or a missed one, after which the front desk books again)."""
+    return (
+        case.consultations.filter(
+            state__in=[
+                Consultation.State.BOOKED,
+                Consultation.State.CHECKED_IN,
+                Consultation.State.COMPLETED,
+            ]
+        )
+        .select_related("physician__physician_profile", "consultation_type")
+        .order_by("-starts_at")
+        .first()
+    )
+
+
 def _detail_page(
     request: HttpRequest,
     intake: Intake,
@@ -378,6 +402,7 @@ def _detail_page(
             "requests": requests,
             "red_flag_advice": red_flag_advice(intake),
             "decisions": patient_decisions(intake.case),
+            "consultation": _case_consultation(intake.case),
         },
     )
 

@@ -41,9 +41,10 @@ def suggested_times(tab: Page):
 
 
 def test_front_desk_books_a_consultation_and_the_patient_sees_it(
-    new_context, live_server, physician, front_desk, axe_violations
+    new_context, live_server, physician, front_desk, axe_violations, settings
 ):
     problems: dict[str, list[str]] = {}
+    settings.CLINIC_ADDRESS = "120 Main Street, Springfield, NJ 07081"
     working_hours(physician.physician_profile, weekdays=range(7))
     patient = UserFactory.create(role=Role.PATIENT, full_name="Pat Patient")
     case = case_to_book(physician, patient=patient)
@@ -90,7 +91,14 @@ def test_front_desk_books_a_consultation_and_the_patient_sees_it(
     expect(
         desk.get_by_role("alert").filter(has_text=f"Booked {legal_name} with {doctor_name}")
     ).to_be_visible()
-    expect(desk.get_by_role("button", name="Check in")).to_be_visible()
+    # Check-in is offered on the consultation's day only.
+    booked_day = datetime.fromisoformat(chosen).astimezone(timezone.get_current_timezone())
+    check_in = desk.get_by_role("button", name="Check in")
+    if booked_day.date() == timezone.localdate():
+        expect(check_in).to_be_visible()
+    else:
+        expect(check_in).to_have_count(0)
+        expect(desk.get_by_text("Check-in opens on the day")).to_be_visible()
     inspect(desk, "consultation-booked", axe_violations, problems)
 
     # One booked consultation at that time; the case is booked.
@@ -120,6 +128,15 @@ def test_front_desk_books_a_consultation_and_the_patient_sees_it(
         "href", f"/intake/consultations/{consultation.public_id}/calendar.ics"
     )
     inspect(desk, "patient-home", axe_violations, problems)
+
+    # The case's own page shows the booked time too, not "we will contact you".
+    desk.goto(f"{live_server.url}/intake/{case.intake.public_id}/")
+    booked = desk.get_by_role("region", name="Your consultation is booked")
+    expect(booked).to_contain_text(long_date(consultation.starts_at))
+    expect(booked).to_contain_text(doctor_name)
+    expect(booked).to_contain_text("120 Main Street, Springfield, NJ 07081")
+    expect(desk.get_by_text("will contact you to book it")).to_have_count(0)
+    inspect(desk, "patient-case-booked", axe_violations, problems)
 
     assert problems == {}, "\n".join(f"{page}: {found}" for page, found in problems.items())
 

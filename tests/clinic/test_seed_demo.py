@@ -1,4 +1,5 @@
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -130,3 +131,25 @@ def test_demo_code_is_for_demo_staff_accounts_in_debug_only(db, settings, debug,
     settings.DEBUG = debug
     with pytest.raises(CommandError):
         call_command("demo_code", email)
+
+
+def test_the_readme_gives_the_demo_physicians_working_hours_as_seeded(db, settings):
+    """The README's demo description names each physician's days and hours as the
+    seed makes them (issue 17: it said Dr Patel worked Friday mornings only, Tuesday
+    and Thursday too, while the slots showed those days all day)."""
+    settings.DEBUG = True
+    call_command("seed_demo")
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    for profile in PhysicianProfile.objects.order_by("display_name"):
+        by_hours: dict[str, list[str]] = {}
+        for window in profile.working_hours.order_by("weekday", "starts"):
+            hours = f"{window.starts:%H:%M}–{window.ends:%H:%M}"
+            by_hours.setdefault(hours, []).append(days[window.weekday])
+        parts = [
+            (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0])
+            + f" {hours}"
+            for hours, names in by_hours.items()
+        ]
+        short_name = f"Dr {profile.display_name.split()[-1]}"  # as the README calls them
+        assert f"{short_name} {', '.join(parts)}" in readme

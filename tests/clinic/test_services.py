@@ -29,6 +29,20 @@ def test_email_is_sent_only_after_the_transaction_commits(db, django_capture_on_
     assert [message.subject for message in mail.outbox] == ["Your intake was received"]
 
 
+def test_a_long_composed_subject_is_shortened_not_a_failed_change(db, settings):
+    # Subjects carry the clinic's name from the settings, which can be any length.
+    settings.CLINIC_NAME = "The Regenerative Medicine and Orthobiologics Center " * 5
+    email = email_queue(
+        to="pat@clinic.example",
+        subject=f"Your intake for {settings.CLINIC_NAME} is waiting for you",
+        template="registration/password_reset_subject.txt",
+        context={},
+    )
+    email.refresh_from_db()
+    assert len(email.subject) == 200 and email.subject.endswith("…")
+    assert email.subject.startswith("Your intake for The Regenerative Medicine")
+
+
 def test_a_rolled_back_change_sends_nothing(db, django_capture_on_commit_callbacks):
     with (
         django_capture_on_commit_callbacks(execute=True),

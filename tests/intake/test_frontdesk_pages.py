@@ -3,7 +3,7 @@ and the physician's calendar: who may open what, booking and its refusals throug
 HTTP, the changes to a booked consultation, patients' requests, incomplete intakes
 and their reminders, and query counts that do not grow with the rows."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -29,6 +29,18 @@ from tests.factories import (
     intake_ready_to_sign,
     working_hours,
 )
+
+
+@pytest.fixture(autouse=True)
+def _eight_in_the_morning(time_machine):
+    """The pages are seen at 08:00 today (the clock ticks from there), so today's
+    free slots do not depend on the hour the tests run at."""
+    today = timezone.localdate()
+    time_machine.move_to(at_clinic(today, 8).astimezone(UTC))
+
+
+def at_clinic(day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), tzinfo=timezone.get_current_timezone())
 
 
 @pytest.fixture
@@ -239,6 +251,40 @@ def test_a_case_already_booked_goes_back_to_the_list(login, front_desk, case, co
     assert "is not waiting for a booking" in response.content.decode()
 
 
+def test_a_crafted_time_beyond_the_horizon_or_too_soon_is_refused_on_the_page(
+    login, front_desk, case, settings
+):
+    today = timezone.localdate()
+    client = login(front_desk)
+    months_ahead = at_clinic(today + timedelta(days=settings.BOOKING_HORIZON_DAYS + 90), 10)
+    in_three_minutes = timezone.now() + timedelta(minutes=3)
+    for crafted, message in [(months_ahead, "too far ahead"), (in_three_minutes, "too soon")]:
+        response = client.post(url("frontdesk:book", case), {"starts_at": crafted.isoformat()})
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        assert response.context["by_day"]
+    assert not Consultation.objects.exists()
+
+
+def test_the_booking_page_pages_up_to_the_horizon_and_no_further(login, front_desk, case, settings):
+    settings.BOOKING_HORIZON_DAYS = 20
+    today = timezone.localdate()
+    client = login(front_desk)
+    first = client.get(url("frontdesk:book", case)).context
+    assert (first["start_day"], first["end_day"]) == (today, today + timedelta(days=13))
+    assert first["later"] == today + timedelta(days=14)
+    second = client.get(url("frontdesk:book", case), {"from": first["later"].isoformat()}).context
+    assert second["end_day"] == today + timedelta(days=19)  # the horizon's last day
+    assert second["later"] is None
+    assert second["by_day"][-1][0] == today + timedelta(days=19)
+    # A day beyond it shows its last day; nothing later is ever listed.
+    beyond = client.get(
+        url("frontdesk:book", case), {"from": (today + timedelta(days=90)).isoformat()}
+    )
+    assert beyond.context["start_day"] == today + timedelta(days=19)
+    assert beyond.context["later"] is None
+
+
 def test_later_times_page_forward_and_hostile_dates_are_today(login, front_desk, case):
     client = login(front_desk)
     later = (timezone.localdate() + timedelta(days=14)).isoformat()
@@ -288,16 +334,42 @@ def test_cancelling_needs_a_reason_and_keeps_nothing_typed_lost(login, front_des
     assert (consultation.state, consultation.cancel_reason) == ("cancelled", "Physician ill")
 
 
-def test_check_in_complete_and_refused_moves(login, front_desk, consultation):
+def test_check_in_complete_and_refused_moves(login, front_desk, consultation, time_machine):
     client = login(front_desk)
     response = client.post(url("frontdesk:complete", consultation), follow=True)
     assert "that change is not possible" in response.content.decode()
+    time_machine.move_to(consultation.starts_at - timedelta(minutes=10))
+    client = login(front_desk)  # signed in again: the session ended overnight
     client.post(url("frontdesk:check_in", consultation))
     client.post(url("frontdesk:complete", consultation))
     consultation.refresh_from_db()
     assert consultation.state == Consultation.State.COMPLETED
     kinds = list(consultation.case.events.values_list("kind", flat=True))
     assert kinds[-3:] == ["booked", "checked_in", "completed"]
+
+
+def test_check_in_is_offered_and_taken_on_the_day_only(
+    login, front_desk, consultation, time_machine
+):
+    day = timezone.localtime(consultation.starts_at).date()
+    time_machine.move_to(at_clinic(day - timedelta(days=1), 16).astimezone(UTC))
+    client = login(front_desk)  # a new session at each time: sessions end when idle
+    page = client.get(url("frontdesk:consultation", consultation)).content.decode()
+    assert url("frontdesk:check_in", consultation) not in page
+    assert "Check-in opens on the day" in page
+    response = client.post(url("frontdesk:check_in", consultation), follow=True)
+    assert "Check-in is on the day of the consultation" in response.content.decode()
+    consultation.refresh_from_db()
+    assert consultation.state == Consultation.State.BOOKED
+    time_machine.move_to(at_clinic(day, 7, 30).astimezone(UTC))
+    client = login(front_desk)
+    page = client.get(url("frontdesk:consultation", consultation)).content.decode()
+    assert url("frontdesk:check_in", consultation) in page
+    assert "Check-in opens on the day" not in page
+    response = client.post(url("frontdesk:check_in", consultation), follow=True)
+    assert "Checked in." in response.content.decode()
+    consultation.refresh_from_db()
+    assert consultation.state == Consultation.State.CHECKED_IN
 
 
 def test_a_no_show_offers_to_book_again(login, front_desk, case, consultation):
@@ -427,6 +499,33 @@ def test_the_patient_sees_their_upcoming_consultation_and_no_one_else_s(
     assert physician.physician_profile.display_name in body
     assert url("intake:consultation_calendar", consultation) in body
     assert str(theirs.public_id) not in body
+
+
+def test_the_patient_s_case_page_shows_the_booked_time_and_the_clinic_s_address(
+    login, patient, case, front_desk, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    settings.CLINIC_ADDRESS = "120 Main Street, Springfield, NJ 07081"
+    detail = reverse("intake:detail", kwargs={"public_id": case.intake.public_id})
+    client = login(patient)
+    before = client.get(detail).content.decode()
+    assert "Our front desk will contact you to book it." in before
+    with django_capture_on_commit_callbacks(execute=True):
+        consultation = consultation_book(
+            case=case, starts_at=first_free(case), booked_by=front_desk
+        )
+    page = client.get(detail).content.decode()
+    local = timezone.localtime(consultation.starts_at)
+    assert 'Status: <strong class="status-word">Booked</strong>' in page
+    assert "will contact you to book it" not in page
+    assert "Your consultation is booked" in page
+    assert f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}" in page
+    assert "At Room 2, 120 Main Street, Springfield, NJ 07081." in page
+    assert url("intake:consultation_calendar", consultation) in page
+    # The same place in the e-mail and as the invitation's location.
+    (email,) = mailoutbox
+    assert "Room 2, 120 Main Street, Springfield, NJ 07081" in email.body
+    ((_, invitation, _),) = email.attachments
+    assert "LOCATION:Room 2\\, 120 Main Street\\, Springfield\\, NJ 07081" in invitation
 
 
 def test_the_patient_downloads_only_their_own_invitation(

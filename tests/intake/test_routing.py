@@ -5,12 +5,17 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from clinic.models import OutboundEmail
 from clinic.roles import Role
 from intake import cases, services
-from intake.models import Case, CaseEvent
+from intake.models import Case, CaseEvent, ScreeningAnswer
 from intake.routing import business_days_after, case_route, cases_escalate_overdue
 from tests.factories import (
     PhysicianFactory,
@@ -242,3 +247,88 @@ def test_the_beat_schedule_names_the_escalation_task(physician):
     case = submitted_case(new_patient())
     Case.objects.filter(pk=case.pk).update(review_due_at=timezone.now() - timedelta(minutes=1))
     assert escalate_overdue_cases.delay().get() == 1
+
+
+# --- Every combination of answers submits (issue 17) ----------------------------------------
+
+ANSWERS = [ScreeningAnswer.Answer.YES, ScreeningAnswer.Answer.NO, ScreeningAnswer.Answer.UNSURE]
+
+
+def expected_priority(screening: dict[str, str], symptoms: dict[str, str]) -> tuple[int, list[str]]:
+    """Worked out from the catalog alone: the highest priority any answer raises,
+    and the names behind it ('not sure' to a red flag raises high; a hard stop's
+    rule raises its own; a caution none)."""
+    found: list[tuple[int, str]] = []
+    for flag in services.red_flag_questions():
+        if symptoms[flag.slug] == ScreeningAnswer.Answer.YES:
+            found.append((flag.raises_priority, flag.name))
+        elif symptoms[flag.slug] == ScreeningAnswer.Answer.UNSURE:
+            found.append((Priority.HIGH, flag.name))
+    for rule in services.screening_questions():
+        if (
+            screening[rule.slug] == ScreeningAnswer.Answer.YES
+            and rule.raises_priority < Priority.ROUTINE
+        ):
+            found.append((rule.raises_priority, rule.name))
+    if not found:
+        return Priority.ROUTINE, []
+    top = min(level for level, _ in found)
+    return top, [name for level, name in found if level == top]
+
+
+def submits_and_routes(physician, screening: dict[str, str], symptoms: dict[str, str]) -> None:
+    with transaction.atomic():
+        case = submitted_case(new_patient(), screening=screening, symptoms=symptoms)
+        priority, names = expected_priority(screening, symptoms)
+        assert case.assigned_to == physician and case.routed_at is not None
+        assert case.priority == priority
+        assert all(name in case.priority_reason for name in names)
+        if names:
+            assert case.priority_reason.startswith(f"{Priority(priority).label}:")
+        else:
+            assert case.priority_reason == "No red flags and no hard stops."
+        transaction.set_rollback(True)
+
+
+def catalog_slugs() -> tuple[list[str], list[str]]:
+    rules = [rule.slug for rule in services.screening_questions()]
+    return rules, [flag.slug for flag in services.red_flag_questions()]
+
+
+@pytest.mark.parametrize("answer", ANSWERS)
+def test_the_same_answer_to_every_question_submits_and_routes(physician, answer):
+    """'Not sure' to everything is the patient of issue 17."""
+    rules, flags = catalog_slugs()
+    submits_and_routes(physician, dict.fromkeys(rules, answer), dict.fromkeys(flags, answer))
+
+
+@hypothesis_settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_every_combination_of_answers_submits_and_routes(physician, data):
+    """Each screening and red-flag question answered yes, no or not sure, in any
+    combination: the intake submits, the case is routed, and its priority and
+    reasons are those the answers raise."""
+    rules, flags = catalog_slugs()
+
+    def answers(slugs: list[str], label: str) -> dict[str, str]:
+        chosen = st.fixed_dictionaries({slug: st.sampled_from(ANSWERS) for slug in slugs})
+        return data.draw(chosen, label=label)
+
+    submits_and_routes(physician, answers(rules, "screening"), answers(flags, "red flags"))
+
+
+def test_a_patient_unsure_of_every_red_flag_submits_and_the_case_page_lists_each(client, physician):
+    unsure = {flag.slug: "unsure" for flag in services.red_flag_questions()}
+    case = submitted_case(new_patient(), symptoms=unsure)
+    assert case.priority == Priority.HIGH
+    assert len(case.priority_reason) > 300  # what the old column could not hold
+    client.force_login(physician)
+    page = client.get(reverse("review:case", kwargs={"public_id": case.public_id}))
+    body = page.content.decode()
+    for flag in services.red_flag_questions():
+        assert f"{flag.name} (patient not sure)" in body
