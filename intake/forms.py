@@ -409,7 +409,8 @@ class HealthForm(forms.Form):
         max_length=2000,
         help_text="Include blood thinners, aspirin, anti-inflammatories, steroids and supplements, "
         "with the dose if you know it. Write 'none' if you take none. Do not stop any medicine "
-        "because of this form; your physician will advise you.",
+        "because of this form; your physician or the doctor who prescribes it will advise you. "
+        "Never stop a blood thinner without the prescribing doctor's agreement.",
     )
     allergies = forms.CharField(
         label="Allergies (optional)",
@@ -616,7 +617,7 @@ class ConsentForm(forms.Form):
         label="I understand these treatments are usually self-pay and not covered by insurance."
     )
     acknowledged_regulatory = forms.BooleanField(
-        label="I understand cell-based options are not FDA-approved for these conditions "
+        label="I understand none of these treatments is FDA-approved for these conditions "
         "and that results vary."
     )
     signature_name = forms.CharField(
