@@ -610,8 +610,8 @@ class ConsentForm(forms.Form):
     """Step 8: acknowledgements and the typed signature (with a guardian's for a minor)."""
 
     acknowledged_risks = forms.BooleanField(
-        label="I understand the risks: infection, bleeding, an allergic reaction, "
-        "and that it may not work."
+        label="I understand the risks: infection, bleeding, injury to a nerve or a blood "
+        "vessel, an allergic reaction, problems where tissue is taken, and that it may not work."
     )
     acknowledged_cost = forms.BooleanField(
         label="I understand these treatments are usually self-pay and not covered by insurance."

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import migrations
 
 CONSENT_VERSION = "2026-12"
-CONSENT_TITLE = "Consent to share this intake and acknowledgement of risks and costs"
+CONSENT_TITLE = "Consent to share this intake and acknowledgment of risks and costs"
 CONSENT_BODY = """\
 I confirm that what I have written in this intake is true and complete to the best of my knowledge, and I agree that the clinic's physicians and staff may use it to decide whether a consultation is right for me.
 

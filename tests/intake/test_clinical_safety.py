@@ -14,10 +14,10 @@ from clinic.errors import ClinicError
 from clinic.models import OutboundEmail
 from clinic.roles import Role
 from intake import cases, services
-from intake.models import CaseFlag, ConsentDocument, ReviewDecision
+from intake.models import CaseFlag, Complaint, ConsentDocument, ReviewDecision
 from intake.selectors import red_flag_advice
 from tests.factories import UserFactory, intake_ready_to_sign, signature_for, submitted_case
-from treatments.models import Priority, RedFlag, TreatmentOption
+from treatments.models import Condition, Priority, RedFlag, TreatmentOption
 
 
 def new_patient():
@@ -177,3 +177,35 @@ def test_the_physicians_case_page_gives_no_weight_based_dose(login, physician, p
     page = login(physician).get(reverse("review:case", kwargs={"public_id": case.public_id}))
     text = page.content.decode()
     assert "per kg" not in text and "million cells" not in text
+
+
+@pytest.mark.parametrize(
+    ("slug", "side", "shown"),
+    [
+        ("knee-osteoarthritis", "left", "ICD-10-CM M17.12"),
+        ("shoulder-osteoarthritis", "both", "ICD-10-CM M19.01- (complete when charting)"),
+    ],
+)
+def test_the_case_page_gives_the_complaints_billable_code(
+    login, physician, patient, slug, side, shown
+):
+    case = submitted_case(patient)
+    Complaint.objects.filter(intake=case.intake).update(
+        condition=Condition.objects.get(slug=slug), side=side
+    )
+    page = login(physician).get(reverse("review:case", kwargs={"public_id": case.public_id}))
+    assert shown in page.content.decode()
+
+
+def test_the_patient_reads_each_recommended_options_regulatory_note_and_price(
+    login, patient, physician
+):
+    case = submitted_case(patient)
+    cases.case_mark_candidate(
+        case=case, physician=physician, decision=candidate("prp", "allograft")
+    )
+    page = login(patient).get(reverse("intake:detail", kwargs={"public_id": case.intake.public_id}))
+    text = page.content.decode()
+    for option in TreatmentOption.objects.filter(slug__in=["prp", "allograft"]):
+        assert option.regulatory_note.replace("'", "&#x27;") in text
+    assert "This clinic's price: US$600–1,800 per injection" in text
