@@ -227,9 +227,9 @@ ANA_SHOULDER = DemoCase(
     born=date(1961, 7, 30),
     sex="female",
     city="Princeton",
-    medicines="Letrozole 2.5 mg daily",
+    medicines="Letrozole 2.5 mg daily; amoxicillin for a tooth infection",
     goals="Swim again and reach the top shelf.",
-    screening_yes=("cancer",),
+    screening_yes=("cancer", "infection"),
     interested=("adipose-stem-cells",),
 )
 BEN_HIP = DemoCase(

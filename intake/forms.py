@@ -409,7 +409,8 @@ class HealthForm(forms.Form):
         max_length=2000,
         help_text="Include blood thinners, aspirin, anti-inflammatories, steroids and supplements, "
         "with the dose if you know it. Write 'none' if you take none. Do not stop any medicine "
-        "because of this form; your physician will advise you.",
+        "because of this form; your physician or the doctor who prescribes it will advise you. "
+        "Never stop a blood thinner without the prescribing doctor's agreement.",
     )
     allergies = forms.CharField(
         label="Allergies (optional)",
@@ -609,14 +610,14 @@ class ConsentForm(forms.Form):
     """Step 8: acknowledgements and the typed signature (with a guardian's for a minor)."""
 
     acknowledged_risks = forms.BooleanField(
-        label="I understand the risks: infection, bleeding, an allergic reaction, "
-        "and that it may not work."
+        label="I understand the risks: infection, bleeding, injury to a nerve or a blood "
+        "vessel, an allergic reaction, problems where tissue is taken, and that it may not work."
     )
     acknowledged_cost = forms.BooleanField(
         label="I understand these treatments are usually self-pay and not covered by insurance."
     )
     acknowledged_regulatory = forms.BooleanField(
-        label="I understand cell-based options are not FDA-approved for these conditions "
+        label="I understand none of these treatments is FDA-approved for these conditions "
         "and that results vary."
     )
     signature_name = forms.CharField(

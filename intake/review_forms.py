@@ -1,6 +1,5 @@
 """The physician's side: the queue's filters and the forms behind each action on a case."""
 
-from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -11,10 +10,6 @@ from clinic.models import User
 from clinic.roles import Role, role_members
 from intake.models import Case, CaseFlag, ImagingStudy, ReviewDecision
 from treatments.models import BodyRegion, Contraindication, Priority, TreatmentOption
-
-# Culture-expanded injections: about 2 million cells per kg of body weight is quoted
-# as the bare minimum dose (../shared/DOMAIN.md).
-CELLS_PER_KG_MINIMUM = 2_000_000
 
 # Sorting is a whitelist: a name in the URL picks one of these orderings, nothing else.
 QUEUE_ORDERINGS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -125,30 +120,13 @@ class QuestionForm(forms.Form):
     )
 
 
-class OptionChoiceField(forms.ModelMultipleChoiceField):
-    """Treatment options; a cell-based one shows the dose the patient's weight implies."""
-
-    def __init__(self, *args: Any, weight_kg: Decimal | None = None, **kwargs: Any) -> None:
-        self.weight_kg = weight_kg
-        super().__init__(*args, **kwargs)
-
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name}{dose_note(obj, self.weight_kg)}"
-
-
-def dose_note(option: TreatmentOption, weight_kg: Decimal | None) -> str:
-    if not option.is_cell_based:
-        return ""
-    if weight_kg is None:
-        return " (weight unknown: dose about 2 million cells per kg)"
-    millions = (weight_kg * CELLS_PER_KG_MINIMUM / 1_000_000).quantize(Decimal("1"))
-    return f" (at {weight_kg} kg, at least {millions} million cells: 2 million per kg)"
-
-
 class CandidateForm(forms.Form):
     prefix = "candidate"
 
-    options = OptionChoiceField(
+    # Options are listed by name only: none of the offered preparations is dosed by
+    # body weight (a per-kg cell count belongs to culture-expanded cells under an FDA
+    # investigational new drug application, which the catalog does not offer).
+    options = forms.ModelMultipleChoiceField(
         label="Recommended options to discuss",
         queryset=TreatmentOption.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -192,16 +170,13 @@ class CandidateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(
-        self, *args: Any, weight_kg: Decimal | None, hard_stops: bool = True, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, hard_stops: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not hard_stops:
             del self.fields["override_reason"]
         field = self.fields["options"]
-        assert isinstance(field, OptionChoiceField)  # noqa: S101
+        assert isinstance(field, forms.ModelMultipleChoiceField)  # noqa: S101
         field.queryset = TreatmentOption.objects.offered()
-        field.weight_kg = weight_kg
 
 
 class ImagingRequestForm(forms.Form):

@@ -184,12 +184,16 @@ def case_route(*, case_id: int) -> Case:
         )
         if chosen is None:
             link = settings.SITE_URL + reverse("review:case", kwargs={"public_id": case.public_id})
+            # An urgent case in the pool has nobody to see it yet: the e-mail says it
+            # is urgent, never why (health details stay on the case page).
+            urgent = case.priority == Priority.URGENT
+            subject = f"Case {case.reference} is waiting in the unassigned pool"
             for admin in clinic_admins():
                 email_queue(
                     to=admin.email,
-                    subject=f"Case {case.reference} is waiting in the unassigned pool",
+                    subject=f"URGENT: {subject}" if urgent else subject,
                     template="emails/case_unassigned.txt",
-                    context={"case": case, "reason": reason, "link": link},
+                    context={"case": case, "reason": reason, "link": link, "urgent": urgent},
                 )
         elif case.priority == Priority.URGENT:
             urgent_case_notify(case, chosen.user)

@@ -148,9 +148,11 @@ def patient_decisions(case: Case) -> list[ReviewDecision]:
 
 
 def red_flag_advice(intake: Intake) -> list[str]:
-    """What the patient is told about the red-flag symptoms they answered 'yes' to,
-    urgent first. Shown on every page of their intake from then on."""
-    answers = intake.red_flag_answers.filter(answer=ScreeningAnswer.Answer.YES).select_related(
+    """What the patient is told about the red-flag symptoms they answered 'yes' or
+    'not sure' to, urgent first. Shown on every page of their intake from then on: a
+    patient who is not sure about a stroke or a septic joint needs the advice as much
+    as one who is sure."""
+    answers = intake.red_flag_answers.exclude(answer=ScreeningAnswer.Answer.NO).select_related(
         "red_flag"
     )
     ordered = sorted(answers, key=lambda a: (a.red_flag.raises_priority, a.red_flag.display_order))

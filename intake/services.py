@@ -536,22 +536,21 @@ def _case_create(*, intake: Intake, now: datetime) -> Case:
 
 
 def _flags_raise(*, case: Case, intake: Intake) -> None:
-    """A 'yes' raises the rule with its own severity; 'not sure' raises it as a
-    caution so the physician asks. The software never tells the patient to stop
-    or change a medicine: flags are for the physician only."""
+    """A 'yes' or a 'not sure' raises the rule with its own severity: a hard stop the
+    patient is not sure about (pregnancy, an infection) stays a hard stop until the
+    physician confirms, and choosing an option it applies to needs a recorded reason
+    (``intake.cases.case_mark_candidate``). The software never tells the patient to
+    stop or change a medicine: flags are for the physician only."""
     matched = intake.screening_answers.exclude(answer=ScreeningAnswer.Answer.NO).select_related(
         "contraindication"
     )
     for answer in matched:
         rule = answer.contraindication
-        severity = (
-            rule.severity if answer.answer == ScreeningAnswer.Answer.YES else rule.Severity.CAUTION
-        )
         flag = CaseFlag.objects.create(
             case=case,
             contraindication=rule,
             rule=rule.name,
-            severity=severity,
+            severity=rule.severity,
             patient_answer=answer.answer,
         )
         flag.options.set(rule.options.all())

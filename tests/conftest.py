@@ -105,6 +105,8 @@ DATA_MIGRATIONS = [
     ("intake.migrations.0002_seed_instruments_and_consent", "seed"),
     ("treatments.migrations.0004_seed_red_flags", "seed"),
     ("intake.migrations.0005_no_double_booking_and_types", "seed"),
+    ("treatments.migrations.0006_clinical_safety_review", "review"),
+    ("intake.migrations.0009_consent_2026_12", "publish"),
 ]
 
 

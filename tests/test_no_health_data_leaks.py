@@ -351,7 +351,9 @@ def _mark_catalog(canary: Canaries) -> None:
         red_flag.screening_question = canary("red-flag-question", red_flag.screening_question)
         red_flag.patient_advice = canary("red-flag-advice", red_flag.patient_advice)
         red_flag.save()
-    for rule in Contraindication.objects.filter(slug__in=["cancer", "anticoagulant", "nsaid"]):
+    for rule in Contraindication.objects.filter(
+        slug__in=["platelet-disorder", "anticoagulant", "nsaid"]
+    ):
         rule.name = canary(f"rule-{rule.slug}", rule.name)
         rule.screening_question = canary(f"rule-question-{rule.slug}", rule.screening_question)
         rule.save()
@@ -492,7 +494,7 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
     doctor, colleague, desk = browser(physician), browser(other_physician), browser(front_desk)
 
     # --- Patient A signs up, confirms the address and fills the intake: a knee, a red
-    # flag (urgent), a hard stop (cancer) and an unsure anticoagulant answer.
+    # flag (urgent), a hard stop (a platelet disorder) and an unsure anticoagulant answer.
     pat = browser()
     pat.get(reverse("intake:signup"))
     pat.submit(
@@ -517,7 +519,11 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
         who="a",
         region="knee",
         condition="knee-osteoarthritis",
-        answers={"hot-swollen-joint-with-fever": "yes", "cancer": "yes", "anticoagulant": "unsure"},
+        answers={
+            "hot-swollen-joint-with-fever": "yes",
+            "platelet-disorder": "yes",
+            "anticoagulant": "unsure",
+        },
     )
     case_a = submit_intake(pat, intake_a)
     case_a.refresh_from_db()
@@ -555,7 +561,7 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
             "candidate-consultation_type": "new",
             "candidate-consultation_mode": "in_person",
             "candidate-urgency": "routine",
-            "candidate-override_reason": canary("a-override", "Oncologist agrees"),
+            "candidate-override_reason": canary("a-override", "Hematologist agrees"),
             "candidate-message_to_patient": canary("a-message", "PRP may help your arthritis"),
             "candidate-internal_note": canary("a-internal-note", "Check platelet count"),
         },

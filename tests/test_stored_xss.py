@@ -71,7 +71,14 @@ from tests.intake.step_posts import (
     tried_post,
 )
 from tests.test_access_matrix import url_names
-from treatments.models import BodyRegion, Condition, Contraindication, RedFlag, TreatmentOption
+from treatments.models import (
+    BodyRegion,
+    Condition,
+    ConditionCode,
+    Contraindication,
+    RedFlag,
+    TreatmentOption,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -328,6 +335,7 @@ TYPED: dict[str, Typed] = {
         ),
     ),
     "Condition.icd10_code": Typed("<b>1</b>", ("admin: conditions", "admin: condition")),
+    "ConditionCode.code": Typed("<i>1</i>", ("admin: condition",)),
     "TreatmentOption.name": Typed(
         script("option"),
         (
@@ -547,6 +555,10 @@ def the_catalog_as_typed_in_the_admin() -> dict[str, models.Model]:
     rows: dict[str, models.Model] = {
         "body region": BodyRegion.objects.get(slug="knee"),
         "condition": Condition.objects.filter(body_region__slug="knee").order_by("pk")[0],
+        # Its billable code for one side, typed in the condition page's inline.
+        "condition code": ConditionCode.objects.filter(
+            condition=Condition.objects.filter(body_region__slug="knee").order_by("pk")[0]
+        ).order_by("pk")[0],
         "treatment option": TreatmentOption.objects.get(slug="prp"),
         "contraindication": Contraindication.objects.get(slug="infection"),
         "red flag": RedFlag.objects.get(slug="hot-swollen-joint-with-fever"),

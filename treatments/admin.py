@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from treatments.models import BodyRegion, Condition, Contraindication, RedFlag, TreatmentOption
+from treatments.models import (
+    BodyRegion,
+    Condition,
+    ConditionCode,
+    Contraindication,
+    RedFlag,
+    TreatmentOption,
+)
 
 
 @admin.register(BodyRegion)
@@ -25,8 +32,14 @@ class TreatmentOptionAdmin(admin.ModelAdmin[TreatmentOption]):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class ConditionCodeInline(admin.TabularInline[ConditionCode, Condition]):
+    model = ConditionCode
+    extra = 0
+
+
 @admin.register(Condition)
 class ConditionAdmin(admin.ModelAdmin[Condition]):
+    inlines = [ConditionCodeInline]
     list_display = ["name", "body_region", "icd10_code", "is_active"]
     list_filter = ["body_region", "is_active"]
     search_fields = ["name", "icd10_code"]

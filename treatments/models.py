@@ -1,8 +1,9 @@
 """The clinical catalog: body regions, conditions, treatment options and the rules
 (contraindications) that screening answers are checked against.
 
-Everything here is data a clinic admin edits in the Django admin; the first rows
-come from a data migration (``0002_seed_catalog``) built from ../shared/DOMAIN.md.
+Everything here is data a clinic admin edits in the Django admin; the rows come from
+data migrations (``0002_seed_catalog``, corrected by ``0006_clinical_safety_review``),
+each rule with the published source it rests on.
 """
 
 from django.db import models
@@ -50,16 +51,26 @@ class TreatmentOption(models.Model):
     )
     material_source = models.CharField(max_length=200)
     origin = models.CharField(max_length=20, choices=Origin.choices)
+    # None of the offered preparations is dosed by body weight: the "2 million cells
+    # per kg" figure belongs to culture-expanded cells, lawful in the US only under an
+    # FDA investigational new drug application, and is never shown (issue 18).
     is_cell_based = models.BooleanField(
-        default=False, help_text="Dose depends on body weight (about 2 million cells per kg)."
+        default=False,
+        help_text="Made from the patient's own cells (bone marrow or fat). Not a dose: "
+        "none of these preparations is dosed by body weight.",
     )
     typical_sessions = models.CharField(max_length=120)
     cost_min_usd = models.PositiveIntegerField()
     cost_max_usd = models.PositiveIntegerField()
     cost_unit = models.CharField(max_length=60, default="per treatment cycle")
-    cost_note = models.CharField(max_length=300, blank=True)
+    cost_note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="For the clinic's staff: where the price comes from. Patients see the range "
+        "as this clinic's price.",
+    )
     patient_description = models.TextField()
-    regulatory_note = models.TextField()
+    regulatory_note = models.TextField(help_text="Shown to patients beside the option.")
     is_offered = models.BooleanField(default=True)
 
     objects = TreatmentOptionQuerySet.as_manager()
@@ -85,7 +96,7 @@ class Condition(models.Model):
         "ICD-10-CM code",
         max_length=8,
         blank=True,
-        help_text="Category code; the full code (laterality, encounter) is set when charting.",
+        help_text="Category code; the billable code per side is in the condition's codes.",
     )
     is_active = models.BooleanField(default=True)
 
@@ -94,6 +105,34 @@ class Condition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Laterality(models.TextChoices):
+    """The side of a complaint, as ``intake.Complaint.Side`` records it."""
+
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BOTH = "both", "Both"
+    NOT_APPLICABLE = "na", "Not applicable (e.g. the spine)"
+
+
+class ConditionCode(models.Model):
+    """The billable ICD-10-CM code a condition on one side implies (for the estimate
+    and the FHIR export). A side without a row has no single billable code: the
+    physician codes it when charting."""
+
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="codes")
+    side = models.CharField(max_length=10, choices=Laterality.choices)
+    code = models.CharField("ICD-10-CM code", max_length=8)
+
+    class Meta:
+        ordering = ["condition", "side"]
+        constraints = [
+            models.UniqueConstraint(fields=["condition", "side"], name="one_code_per_side"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition}, {self.get_side_display().lower()}: {self.code}"
 
 
 class Contraindication(models.Model):

@@ -4,7 +4,8 @@ from datetime import date, datetime
 
 from django import template
 
-from intake.models import Case, Intake
+from intake.models import Case, Complaint, Intake
+from treatments.coding import billable_code
 
 register = template.Library()
 
@@ -14,6 +15,19 @@ PRIORITY_BADGES = {1: "text-bg-danger", 2: "text-bg-warning", 3: "text-bg-second
 @register.filter
 def priority_badge(priority: int) -> str:
     return PRIORITY_BADGES.get(priority, "text-bg-secondary")
+
+
+@register.filter
+def icd10(complaint: Complaint) -> str:
+    """The billable ICD-10-CM code the complaint's condition and side imply, or the
+    condition's category code (to be completed when charting), or nothing."""
+    if complaint.condition is None:
+        return ""
+    code = billable_code(complaint.condition, complaint.side)
+    if code:
+        return f"ICD-10-CM {code}"
+    category = complaint.condition.icd10_code
+    return f"ICD-10-CM {category}- (complete when charting)" if category else ""
 
 
 @register.simple_tag

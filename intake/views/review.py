@@ -136,9 +136,7 @@ def _forms(case: Case, me: User, bound: dict[str, forms.Form] | None = None) -> 
     made: dict[str, Any] = {
         "reassign_form": ReassignForm(current=me),
         "question_form": QuestionForm(),
-        "candidate_form": CandidateForm(
-            weight_kg=case.intake.weight_kg, hard_stops=_has_hard_stop(case)
-        ),
+        "candidate_form": CandidateForm(hard_stops=_has_hard_stop(case)),
         "imaging_form": ImagingRequestForm(initial={"region": case.body_region_id}),
         "decline_form": NotCandidateForm(),
     }
@@ -325,9 +323,7 @@ def case_candidate(request: HttpRequest, public_id: UUID) -> HttpResponse:
         request,
         public_id,
         name="candidate",
-        form=CandidateForm(
-            request.POST, weight_kg=case.intake.weight_kg, hard_stops=_has_hard_stop(case)
-        ),
+        form=CandidateForm(request.POST, hard_stops=_has_hard_stop(case)),
         service=lambda case, me, data: cases.case_mark_candidate(
             case=case,
             physician=me,

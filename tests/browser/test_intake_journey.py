@@ -247,7 +247,7 @@ def test_new_patient_completes_the_intake_on_a_phone(
     expect(page.get_by_role("link", name="mri-report.pdf")).to_be_visible()
     page.get_by_label("I understand the risks").check()
     page.get_by_label("I understand these treatments are usually self-pay").check()
-    page.get_by_label("I understand cell-based options are not FDA-approved").check()
+    page.get_by_label("I understand none of these treatments is FDA-approved").check()
     page.get_by_label("Type your full legal name to sign").fill(NAME)
     page.get_by_role("button", name="Sign and submit").click()
 

@@ -168,13 +168,13 @@ def test_candidate_puts_the_case_on_the_front_desks_list(case, physician):
 
 
 def test_a_hard_stop_needs_an_override_reason(patient, physician):
-    case = submitted_case(patient, screening={"cancer": "yes"})
+    case = submitted_case(patient, screening={"platelet-disorder": "yes"})
     with pytest.raises(ClinicError, match="Hard stop"):
         cases.case_mark_candidate(case=case, physician=physician, decision=candidate("prp"))
     case.refresh_from_db()
     assert case.state == S.SUBMITTED
     assert not case.decisions.exists()
-    # Dextrose is not among the options the cancer rule applies to: no override needed.
+    # Dextrose is not among the options the platelet rule applies to: no override needed.
     cases.case_mark_candidate(
         case=case, physician=physician, decision=candidate("dextrose-prolotherapy")
     )
@@ -199,13 +199,13 @@ def test_a_blank_override_reason_is_refused_by_the_service(patient, physician, b
 
 
 def test_an_override_with_a_reason_is_recorded(patient, physician):
-    case = submitted_case(patient, screening={"cancer": "yes"})
+    case = submitted_case(patient, screening={"platelet-disorder": "yes"})
     decision = cases.case_mark_candidate(
         case=case,
         physician=physician,
-        decision=candidate("prp", override_reason="In remission 6 years; oncologist agrees."),
+        decision=candidate("prp", override_reason="Platelet count normal on recent labs."),
     )
-    assert decision.override_reason.startswith("In remission")
+    assert decision.override_reason.startswith("Platelet count normal")
     assert "Hard stop overridden" in case.events.last().note
 
 
@@ -324,7 +324,7 @@ def test_next_case_takes_the_most_urgent_unclaimed_one(physician, other_physicia
         patients[2], region="spine", symptoms={"hot-swollen-joint-with-fever": "yes"}
     )
     assert theirs.assigned_to == other_physician
-    high = submitted_case(patients[3], screening={"cancer": "yes"})
+    high = submitted_case(patients[3], screening={"platelet-disorder": "yes"})
     taken = [cases.case_claim_next(physician=physician) for _ in range(4)]
     assert [c.pk if c else None for c in taken] == [urgent_pool.pk, high.pk, routine.pk, None]
     assert all(c.assigned_to == physician for c in taken if c)

@@ -110,7 +110,7 @@ def test_my_cases_and_the_pool(login, physician, other_physician):
 def test_a_queue_row_shows_what_the_physician_needs(login, physician):
     case = submitted_case(
         new_patient(),
-        screening={"cancer": "yes", "anticoagulant": "yes"},
+        screening={"platelet-disorder": "yes", "anticoagulant": "yes"},
         symptoms={"hot-swollen-joint-with-fever": "yes"},
     )
     page = login(physician).get(reverse("review:queue")).content.decode()
@@ -134,7 +134,7 @@ def test_the_queue_is_sorted_by_priority_then_waiting_time(login, physician):
     routine_old = submitted_case(new_patient())
     routine_new = submitted_case(new_patient())
     urgent = submitted_case(new_patient(), symptoms={"new-weakness-or-numbness": "yes"})
-    high = submitted_case(new_patient(), screening={"cancer": "yes"})
+    high = submitted_case(new_patient(), screening={"platelet-disorder": "yes"})
     Case.objects.filter(pk=routine_old.pk).update(waiting_since=timezone.now() - timedelta(days=3))
     page = login(physician).get(reverse("review:queue")).content.decode()
     order = sorted([routine_old, routine_new, urgent, high], key=lambda c: page.index(c.reference))
@@ -145,7 +145,7 @@ def test_the_queue_is_sorted_by_priority_then_waiting_time(login, physician):
 
 def test_filters_narrow_the_queue(login, physician):
     knee = submitted_case(new_patient())
-    hip = submitted_case(new_patient(), region="hip", screening={"cancer": "yes"})
+    hip = submitted_case(new_patient(), region="hip", screening={"platelet-disorder": "yes"})
     caution = submitted_case(new_patient(), screening={"anticoagulant": "yes"})
     client = login(physician)
     queue = reverse("review:queue")
@@ -271,17 +271,17 @@ def test_the_case_page_summarises_the_intake_for_a_physician(login, physician, p
     cases.case_mark_not_candidate(
         case=earlier, physician=physician, reason="Too soon after surgery", message_to_patient="."
     )
-    case = submitted_case(patient, screening={"cancer": "yes"})
+    case = submitted_case(patient, screening={"platelet-disorder": "yes"})
     page = login(physician).get(case_url("case", case)).content.decode()
     for text in [
         "BMI <strong>25.1</strong>",  # 72.5 kg, 170 cm
-        "Cancer, active or under treatment",
+        "Platelet dysfunction or critically low platelets",
         "Hard stop",
-        "Do you have cancer now",  # the question behind the flag
+        "Have you been told you have a platelet disorder",  # the question behind the flag
+        "Le QD, DeBerardino TM",  # the rule's published source
         "Routed to ",  # the history keeps the routing reason
         earlier.reference,
         "Too soon after surgery",  # an earlier case's decision
-        "at 72.5 kg, at least 145 million cells",  # the dose for cell-based options
         "Printable view",
     ]:
         assert text in page, text
@@ -344,7 +344,7 @@ def test_claim_release_and_reassign(login, physician, other_physician, case):
 def test_a_candidate_with_a_hard_stop_asks_for_the_override_and_keeps_the_form(
     login, physician, patient
 ):
-    case = submitted_case(patient, screening={"cancer": "yes"})
+    case = submitted_case(patient, screening={"platelet-disorder": "yes"})
     client = login(physician)
     prp = case.flags.get().options.get(slug="prp")
     post = {

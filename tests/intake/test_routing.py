@@ -166,7 +166,7 @@ def test_continuity_gives_way_when_the_earlier_physician_is_not_eligible(physici
 def test_a_red_flag_makes_the_case_urgent_and_e_mails_the_physician(physician):
     case = submitted_case(new_patient(), symptoms={"hot-swollen-joint-with-fever": "yes"})
     assert case.priority == Priority.URGENT
-    assert case.priority_reason == "Urgent: Fever with a hot, swollen joint."
+    assert case.priority_reason == "Urgent: A joint that became hot, swollen and very painful."
     urgent = OutboundEmail.objects.get(to=physician.email, subject__startswith="Urgent case")
     assert case.reference in urgent.subject
 
@@ -179,7 +179,7 @@ def test_not_sure_about_a_red_flag_is_high(physician):
 
 
 def test_a_hard_stop_is_high_and_a_caution_stays_routine(physician):
-    hard = submitted_case(new_patient(), screening={"cancer": "yes"})
+    hard = submitted_case(new_patient(), screening={"platelet-disorder": "yes"})
     caution = submitted_case(new_patient(), screening={"anticoagulant": "yes"})
     assert hard.priority == Priority.HIGH
     assert hard.priority_reason == f"High: hard stop: {hard.flags.get().rule}."
@@ -189,7 +189,7 @@ def test_a_hard_stop_is_high_and_a_caution_stays_routine(physician):
 def test_urgent_outranks_high(physician):
     case = submitted_case(
         new_patient(),
-        screening={"cancer": "yes"},
+        screening={"platelet-disorder": "yes"},
         symptoms={"saddle-numbness-bladder-bowel": "yes"},
     )
     assert case.priority == Priority.URGENT

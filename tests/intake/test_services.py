@@ -268,8 +268,11 @@ def test_screening_answers_become_flags_for_the_physician(patient):
     assert flags["infection"].severity == infection.severity
     assert flags["infection"].rule == infection.name
     assert set(flags["infection"].options.all()) == set(infection.options.all())
-    # 'Not sure' is raised as a caution, so the physician asks.
-    assert (flags["pregnancy"].severity, flags["pregnancy"].patient_answer) == ("caution", "unsure")
+    # 'Not sure' to a hard stop stays a hard stop until the physician confirms.
+    assert (flags["pregnancy"].severity, flags["pregnancy"].patient_answer) == (
+        "hard_stop",
+        "unsure",
+    )
 
 
 def test_no_screening_answer_no_flag(patient):

@@ -22,7 +22,8 @@ def test_options_say_where_the_material_comes_from(db):
     cell_based = set(
         TreatmentOption.objects.filter(is_cell_based=True).values_list("slug", flat=True)
     )
-    assert cell_based == {"bone-marrow-stem-cells", "adipose-stem-cells", "allograft"}
+    # Allograft is donor tissue, not a living-cell product.
+    assert cell_based == {"bone-marrow-stem-cells", "adipose-stem-cells"}
     for option in TreatmentOption.objects.all():
         assert option.patient_description and option.regulatory_note and option.typical_sessions
         assert 0 < option.cost_min_usd <= option.cost_max_usd
@@ -49,6 +50,7 @@ def test_the_domain_conditions_are_seeded_with_regions(db):
         "golfers-elbow",
         "plantar-fasciitis",
         "degenerative-disc-disease",
+        "degenerative-disc-disease-neck",
         "muscle-strain",
         "fracture-non-union",
         "spinal-fusion-support",
@@ -59,11 +61,20 @@ def test_the_domain_conditions_are_seeded_with_regions(db):
 
 
 def test_the_screening_rules_are_seeded_with_severity_and_options(db):
-    rules = {rule.slug: rule for rule in Contraindication.objects.prefetch_related("options")}
+    rules = {
+        rule.slug: rule
+        for rule in Contraindication.objects.filter(is_active=True).prefetch_related("options")
+    }
     assert set(rules) == {
         "infection",
         "cancer",
-        "blood-disorder",
+        "past-blood-or-bone-cancer",
+        "platelet-disorder",
+        "bleeding-disorder",
+        "anemia-or-low-platelets",
+        "tobacco",
+        "breastfeeding",
+        "joint-replacement-at-site",
         "anticoagulant",
         "nsaid",
         "recent-steroid",
