@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.forms import formset_factory
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -44,6 +45,17 @@ PAIN_CHOICES = [("", "Choose 0–10")] + [
     )
     for n in range(PAIN_SCALE_MAX + 1)
 ]
+class TypedPhoneInput(RegionalPhoneNumberWidget):
+    """A saved number shows in the national format; a number sent back with an error
+    shows exactly as typed ("555-12", not the parsed "55512"), so the patient can
+    see what to correct."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, str):
+            return value or None
+        return super().format_value(value)  # type: ignore[no-any-return]
+
+
 PHONE_ERROR = "Enter a phone number we can call, such as (201) 555-0123 or +44 20 7946 0958."
 
 
@@ -96,9 +108,13 @@ class AboutYouForm(forms.ModelForm[Intake]):
         max_digits=4,
         decimal_places=1,
     )
-    phone = PhoneNumberField(label="Mobile or home phone", error_messages={"invalid": PHONE_ERROR})
+    phone = PhoneNumberField(
+        label="Mobile or home phone",
+        widget=TypedPhoneInput,
+        error_messages={"invalid": PHONE_ERROR},
+    )
     emergency_contact_phone = PhoneNumberField(
-        label="Their phone", error_messages={"invalid": PHONE_ERROR}
+        label="Their phone", widget=TypedPhoneInput, error_messages={"invalid": PHONE_ERROR}
     )
 
     class Meta:
