@@ -3,6 +3,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.forms import MultiWidget
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +29,7 @@ from intake.selectors import (
 from intake.steps import STEPS, StepForms
 from treatments.models import TreatmentOption
 
-ACTIONS = {"next", "back", "exit", "stay"}
+ACTIONS = {"next", "back", "exit", "stay", "add"}
 
 
 def _home_page(
@@ -182,7 +183,10 @@ def _typed_answers(request: HttpRequest, forms: StepForms) -> dict[str, list[str
     """What the patient typed, limited to the step's own field names."""
     names: set[str] = set()
     for form in forms.all():
-        names |= {form.add_prefix(name) for name in form.fields}
+        for name, field in form.fields.items():
+            names.add(form.add_prefix(name))
+            if isinstance(field.widget, MultiWidget):  # a month and a year: name_0, name_1
+                names |= {form.add_prefix(name) + suffix for suffix in field.widget.widgets_names}
     if forms.formset is not None:
         names |= {
             forms.formset.management_form.add_prefix(name)
@@ -259,6 +263,9 @@ def _after_save(
     if action == "stay":
         messages.success(request, "Saved.")
         return redirect(_step_url(intake, step))
+    if action == "add":  # step 2's "Save and add another area": the new row, open
+        query = "?add=1&review=1" if from_review else "?add=1"
+        return redirect(f"{_step_url(intake, step)}{query}#another-area")
     if action == "back":
         return redirect(_step_url(intake, max(step - 1, 1)))
     return redirect(_step_url(intake, STEP_COUNT if from_review else step + 1))
@@ -283,6 +290,7 @@ def _render_step(
         "forms": forms,
         "error_summary": forms.error_summary() if any(f.is_bound for f in forms.all()) else [],
         "from_review": from_review,
+        "adding": request.GET.get("add") == "1",
         "offered_options": TreatmentOption.objects.offered(),
         "red_flag_advice": red_flag_advice(intake),
         **forms.extra,
