@@ -42,6 +42,13 @@ def _home_page(
     me = signed_in_user(request)
     intakes = list(Intake.objects.of_patient(me))
     draft = next((intake for intake in intakes if intake.is_draft), None)
+    submitted = [intake for intake in intakes if not intake.is_draft]
+    # A physician's question waits on the patient: it comes first, with its own button.
+    waiting = list(
+        InformationRequest.objects.filter(
+            case__intake__patient=me, answered_at__isnull=True
+        ).select_related("case__intake", "asked_by__physician_profile")
+    )
     consultations = list(Consultation.objects.upcoming_for(me, now=timezone.now()))
     audit_reads(
         request,
@@ -60,6 +67,9 @@ def _home_page(
         {
             "intakes": intakes,
             "draft": draft,
+            "latest": submitted[0] if submitted else None,
+            "earlier": submitted[1:],
+            "waiting": waiting,
             "step_count": STEP_COUNT,
             "consultations": consultations,
             "bound_for": bound_for,
@@ -153,11 +163,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error("email", f"{error} Log in, or reset your password.")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request,
-                f"Welcome, {user.get_short_name()}. We sent a link to {user.email}: "
-                "please open it to confirm your address.",
-            )
+            # No message here: the home page's own notice says where the link went
+            # (with a button to send it again); a second copy of it would only repeat.
             return redirect("intake:home")
     return render(request, "intake/signup.html", {"form": form})
 
