@@ -7,12 +7,20 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from clinic.tokens import email_verification_tokens
+from intake import cases
 from intake.models import Intake, PriorTreatment
+from intake.templatetags.patient_format import price_range
+from tests.factories import submitted_case
 from tests.intake.step_posts import about_post, function_post, pain_post, tried_post
-from treatments.models import BodyRegion
+from treatments.models import BodyRegion, TreatmentOption
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +245,134 @@ def test_going_back_keeps_a_half_typed_month_and_year(client, draft, patient):
     client.post(step_url(draft, 2), {**pain_post(row), "action": "back"})
     page = client.get(step_url(draft, 2)).content.decode()
     assert field_value(page, "complaint-0-started_on_1") == "201"
+
+
+# --- The patient's home and e-mail confirmation -------------------------------------------
+
+
+def test_a_physicians_question_and_the_newest_case_come_before_a_new_intake(
+    login, patient, physician
+):
+    older = submitted_case(patient)
+    newest = submitted_case(patient)
+    cases.case_claim(case=newest, physician=physician)
+    question = cases.case_request_information(
+        case=newest, physician=physician, question="Does the knee swell after walking?"
+    )
+    page = login(patient).get(reverse("intake:home")).content.decode()
+    detail = reverse("intake:detail", args=[newest.intake.public_id])
+    answer = f'<a class="btn btn-primary" href="{detail}#req-{question.public_id}">'
+    assert f"{answer}Answer your physician</a>" in page
+    assert "Does the knee swell after walking?" in page
+    latest = page.index(f'Your intake <span class="text-nowrap">{newest.reference}</span>')
+    assert page.index("Answer your physician") < latest < page.index("Start a new intake")
+    assert page.index("Earlier intakes") < page.index("Start a new intake")
+    assert page.index(older.reference) > latest
+
+
+def test_an_answered_question_no_longer_waits_on_the_home_page(login, patient, physician):
+    case = submitted_case(patient)
+    cases.case_claim(case=case, physician=physician)
+    asked = cases.case_request_information(case=case, physician=physician, question="Swelling?")
+    cases.information_request_answer(request=asked, patient=patient, answer="No.")
+    page = login(patient).get(reverse("intake:home")).content.decode()
+    assert "Answer your physician" not in page
+
+
+def test_the_home_page_reads_questions_in_a_fixed_number_of_queries(
+    login, patient, physician, django_assert_max_num_queries
+):
+    client = login(patient)
+    for n in range(3):
+        case = submitted_case(patient)
+        cases.case_claim(case=case, physician=physician)
+        cases.case_request_information(case=case, physician=physician, question=f"Q{n}?")
+    with CaptureQueriesContext(connection) as three:
+        client.get(reverse("intake:home"))
+    case = submitted_case(patient)
+    cases.case_claim(case=case, physician=physician)
+    cases.case_request_information(case=case, physician=physician, question="Q4?")
+    with django_assert_max_num_queries(len(three)):
+        client.get(reverse("intake:home"))
+
+
+def test_after_sign_up_the_confirmation_notice_shows_once(client):
+    response = client.post(
+        reverse("intake:signup"),
+        {
+            "full_name": "Nora New",
+            "email": "nora@clinic.example",
+            "password1": "knee-pain-since-2019",
+            "password2": "knee-pain-since-2019",
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert page.count("nora@clinic.example</strong>") == 1
+    assert page.count("We sent a link") + page.count("link we sent") == 1
+
+
+def test_the_confirmation_page_names_the_address(client, patient):
+    uid = urlsafe_base64_encode(force_bytes(patient.pk))
+    url = reverse("verify_email", args=[uid, email_verification_tokens.make_token(patient)])
+    page = client.get(url).content.decode()
+    assert f'<strong class="text-break">{patient.email}</strong>' in page
+    assert "Confirm my e-mail address" in page
+    forged = client.get(reverse("verify_email", args=[uid, "1-forged"])).content.decode()
+    assert patient.email not in forged
+    assert "no longer works" in forged
+
+
+# --- How numbers and words read ------------------------------------------------------------
+
+
+def test_the_reference_does_not_wrap_at_its_hyphen(login, patient):
+    case = submitted_case(patient)
+    page = login(patient).get(reverse("intake:detail", args=[case.intake.public_id]))
+    assert f'<span class="text-nowrap">{case.reference}</span>' in page.content.decode()
+
+
+def test_patients_see_whole_scores_and_heights_staff_the_decimal(login, patient, physician):
+    case = submitted_case(patient)
+    intake = case.intake
+    Intake.objects.filter(pk=intake.pk).update(
+        height_cm=Decimal("165.0"), weight_kg=Decimal("64.5")
+    )
+    adl = intake.responses.get(instrument__slug="daily-activities")
+    adl.score = Decimal("53.1")
+    adl.save()
+    page = login(patient).get(reverse("intake:detail", args=[intake.public_id])).content.decode()
+    assert "165 cm, 64.5 kg" in page
+    assert "165.0" not in page
+    assert "Daily activities: <strong>53</strong>" in page
+    staff = login(physician).get(reverse("review:case", args=[case.public_id])).content.decode()
+    assert "53.1" in staff
+
+
+def test_prices_read_the_same_on_the_home_page_and_in_the_intake(client, draft, patient):
+    option = TreatmentOption.objects.offered().get(slug="prp")
+    expected = f"${option.cost_min_usd:,}–${option.cost_max_usd:,}"
+    home = client.get(reverse("home")).content.decode()
+    client.force_login(patient)
+    goals = client.get(step_url(draft, 7)).content.decode()
+    for page in (home, goals):
+        assert expected in page
+        assert "US$" not in page
+        assert " USD" not in page
+
+
+def test_a_thousand_dollars_is_grouped(db):
+    option = TreatmentOption(cost_min_usd=1200, cost_max_usd=15000)
+    assert price_range(option) == "$1,200–$15,000"
+    assert price_range(TreatmentOption(cost_min_usd=300, cost_max_usd=300)) == "$300"
+
+
+def test_patient_wording_is_us_english(client, draft, patient):
+    client.force_login(patient)
+    pages = [client.get(step_url(draft, n)).content.decode() for n in range(1, 9)]
+    pages.append(client.post(step_url(draft, 1), about_post(height_cm="")).content.decode())
+    pages.append(client.post(step_url(draft, 8), {}).content.decode())
+    text = " ".join(pages).lower()
+    # (The catalog's questions, such as "anesthetic", are checked with the catalog.)
+    for british in ("centimetre", "tick this box", "working days", "licence"):
+        assert british not in text, british
