@@ -98,6 +98,7 @@ DATA_MIGRATIONS = [
     ("intake.migrations.0002_seed_instruments_and_consent", "seed"),
     ("treatments.migrations.0004_seed_red_flags", "seed"),
     ("intake.migrations.0005_no_double_booking_and_types", "seed"),
+    ("intake.migrations.0008_pain_asked_once_and_us_wording", "forwards"),
 ]
 
 
