@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import client_ip, signed_in_user
@@ -337,8 +338,12 @@ def _review_step(request: HttpRequest, intake: Intake) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Thank you. We received your intake; your reference is {case.reference}. "
-                    "We sent a confirmation to your e-mail.",
+                    format_html(
+                        "Thank you. We received your intake; your reference is "
+                        '<span class="text-nowrap">{}</span>. '
+                        "We sent a confirmation to your e-mail.",
+                        case.reference,
+                    ),
                 )
                 return redirect("intake:detail", public_id=intake.public_id)
     forms = StepForms(main=form)

@@ -18,8 +18,14 @@ from clinic.tokens import email_verification_tokens
 from intake import cases
 from intake.models import Intake, PriorTreatment
 from intake.templatetags.patient_format import price_range
-from tests.factories import submitted_case
-from tests.intake.step_posts import about_post, function_post, pain_post, tried_post
+from tests.factories import intake_ready_to_sign, submitted_case
+from tests.intake.step_posts import (
+    about_post,
+    consent_post,
+    function_post,
+    pain_post,
+    tried_post,
+)
 from treatments.models import BodyRegion, TreatmentOption
 
 pytestmark = pytest.mark.django_db
@@ -330,6 +336,15 @@ def test_the_reference_does_not_wrap_at_its_hyphen(login, patient):
     case = submitted_case(patient)
     page = login(patient).get(reverse("intake:detail", args=[case.intake.public_id]))
     assert f'<span class="text-nowrap">{case.reference}</span>' in page.content.decode()
+
+
+def test_the_reference_in_the_thank_you_message_does_not_wrap(login, patient):
+    intake = intake_ready_to_sign(patient)
+    client = login(patient)
+    response = client.post(step_url(intake, 8), consent_post(), follow=True)
+    reference = Intake.objects.get(pk=intake.pk).case.reference
+    page = response.content.decode()
+    assert f'your reference is <span class="text-nowrap">{reference}</span>.' in page
 
 
 def test_patients_see_whole_scores_and_heights_staff_the_decimal(login, patient, physician):

@@ -329,7 +329,7 @@ def test_the_goals_step_shows_the_catalogs_cost_ranges(client, draft, patient):
     client.force_login(patient)
     page = client.get(step_url(draft, 7)).content.decode()
     for option in TreatmentOption.objects.offered():
-        assert f"{option.cost_min_usd:,}–{option.cost_max_usd:,} USD" in page
+        assert f"${option.cost_min_usd:,}–${option.cost_max_usd:,}" in page
 
 
 # --- Review, submit, after -------------------------------------------------------------
