@@ -84,7 +84,7 @@ class MonthYearWidget(forms.MultiWidget):
         super().__init__(widgets, attrs)
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str | None]:
-        parts = [data.get(name + suffix) for suffix in self.widgets_names]
+        parts = [data.get(f"{name}_{n}") for n in range(len(self.widgets))]
         if not any(parts) and data.get(name):
             # One ISO date under the field's own name: how the page sent it before it
             # asked for a month and a year (answers kept with a draft are in that form).
@@ -157,7 +157,7 @@ class TypedPhoneInput(RegionalPhoneNumberWidget):
     def format_value(self, value: Any) -> str | None:
         if isinstance(value, str):
             return value or None
-        return super().format_value(value)  # type: ignore[no-any-return]
+        return super().format_value(value)
 
 
 PHONE_ERROR = "Enter a phone number we can call, such as (201) 555-0123 or +44 20 7946 0958."

@@ -194,7 +194,7 @@ def _typed_answers(request: HttpRequest, forms: StepForms) -> dict[str, list[str
         for name, field in form.fields.items():
             names.add(form.add_prefix(name))
             if isinstance(field.widget, MultiWidget):  # a month and a year: name_0, name_1
-                names |= {form.add_prefix(name) + suffix for suffix in field.widget.widgets_names}
+                names |= {f"{form.add_prefix(name)}_{n}" for n in range(len(field.widget.widgets))}
     if forms.formset is not None:
         names |= {
             forms.formset.management_form.add_prefix(name)

@@ -163,7 +163,7 @@ def test_new_patient_completes_the_intake_on_a_phone(
     for box in now.locator("label").all():  # targets of at least 44 by 44 px
         size = box.bounding_box()
         assert size is not None and size["width"] >= 44 and size["height"] >= 44, size
-    rows = {round(box.bounding_box()["y"]) for box in now.locator("label").all()}
+    rows = {round((box.bounding_box() or {"y": 0})["y"]) for box in now.locator("label").all()}
     assert len(rows) == 2  # 6 + 5 on a 375-px phone
     save_and_continue(page)
 
