@@ -79,6 +79,19 @@ def email_verification_send(*, user: User) -> OutboundEmail:
     )
 
 
+def email_verification_address(*, uidb64: str, token: str) -> str | None:
+    """The address a confirmation link is for, while the link still works (so its
+    page can say which address it confirms); None for a used or forged link."""
+    try:
+        user_id = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not email_verification_tokens.check_token(user, token):
+        return None
+    return user.email
+
+
 def email_verify(*, uidb64: str, token: str) -> User:
     """Marks the address confirmed. The link works once: confirming changes the token."""
     try:

@@ -25,7 +25,7 @@ from clinic.middleware import session_seconds_left, session_touch
 from clinic.models import AuditEvent, User
 from clinic.policy import audit_area
 from clinic.roles import home_url_for, role_of
-from clinic.services import email_verification_send, email_verify
+from clinic.services import email_verification_address, email_verification_send, email_verify
 from treatments.models import TreatmentOption
 
 
@@ -46,7 +46,14 @@ def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
             return render(request, "registration/verify_email.html", {"error": str(error)})
         messages.success(request, "Thank you: your e-mail address is confirmed.")
         return redirect("role_home" if request.user.is_authenticated else "login")
-    return render(request, "registration/verify_email.html")
+    address = email_verification_address(uidb64=uidb64, token=token)
+    if address is None:
+        return render(
+            request,
+            "registration/verify_email.html",
+            {"error": "This confirmation link no longer works."},
+        )
+    return render(request, "registration/verify_email.html", {"address": address})
 
 
 @require_POST

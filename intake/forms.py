@@ -2,6 +2,7 @@
 to the field; the services in ``intake.services`` do the writing."""
 
 import io
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.forms import formset_factory
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -37,22 +39,137 @@ from treatments.models import BodyRegion, Condition, Contraindication, RedFlag, 
 CM_PER_INCH = Decimal("2.54")
 KG_PER_LB = Decimal("0.45359237")
 OLDEST_AGE_YEARS = 120
-PAIN_CHOICES = [("", "Choose 0–10")] + [
-    (
-        str(n),
-        {0: "0 – no pain", PAIN_SCALE_MAX: f"{PAIN_SCALE_MAX} – worst imaginable"}.get(n, str(n)),
+PAIN_CHOICES = [(str(n), str(n)) for n in range(PAIN_SCALE_MAX + 1)]
+# The words at the two ends of the 0-10 scale, shown under it and read with its ends.
+PAIN_SCALE_ENDS = ("no pain", "worst imaginable")
+MONTHS = [
+    (str(n), name)
+    for n, name in enumerate(
+        (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
+        start=1,
     )
-    for n in range(PAIN_SCALE_MAX + 1)
 ]
+
+
+class MonthYearWidget(forms.MultiWidget):
+    """A month list and a four-digit year (the page draws them with
+    ``intake/_month_year_field.html``). What was typed is shown back as typed."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        widgets = (
+            forms.Select(choices=[("", "Month"), *MONTHS]),
+            forms.TextInput(
+                attrs={
+                    "inputmode": "numeric",
+                    "maxlength": "4",
+                    "size": "4",
+                    "autocomplete": "off",
+                    "placeholder": "YYYY",
+                }
+            ),
+        )
+        super().__init__(widgets, attrs)
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str | None]:
+        parts = [data.get(f"{name}_{n}") for n in range(len(self.widgets))]
+        if not any(parts) and data.get(name):
+            # One ISO date under the field's own name: how the page sent it before it
+            # asked for a month and a year (answers kept with a draft are in that form).
+            match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})(?:-\d{1,2})?\s*", str(data.get(name)))
+            if match:
+                return [str(int(match[2])), match[1]]
+            return ["", str(data.get(name))]
+        return parts
+
+    def decompress(self, value: Any) -> list[str | None]:
+        if isinstance(value, date):
+            return [str(value.month), str(value.year)]
+        return [None, None]
+
+
+class MonthYearBoundField(forms.BoundField):
+    def parts(self) -> tuple[str, str]:
+        """The month and the year to show: as sent, or from the saved date."""
+        value = self.value()
+        if isinstance(value, date):
+            return str(value.month), str(value.year)
+        if isinstance(value, list | tuple):
+            month, year = [*value, "", ""][:2]
+            return str(month or ""), str(year or "")
+        return "", ""
+
+
+class MonthYearField(forms.MultiValueField):
+    """A date the patient knows roughly: a month and a year, kept as the first of that
+    month (pages show such dates as "March 2019")."""
+
+    widget = MonthYearWidget
+
+    def __init__(self, *, required: bool = True, **kwargs: Any) -> None:
+        fields = (
+            forms.ChoiceField(choices=MONTHS, required=False),
+            forms.CharField(required=False, max_length=4),
+        )
+        super().__init__(fields, required=required, require_all_fields=False, **kwargs)
+        self.error_messages = {
+            **self.error_messages,
+            "required": "Choose the month and type the year.",
+        }
+
+    def get_bound_field(self, form: forms.BaseForm, field_name: str) -> forms.BoundField:
+        return MonthYearBoundField(form, self, field_name)
+
+    def compress(self, data_list: list[Any]) -> date | None:
+        if not data_list or not any(data_list):
+            return None
+        month, year = [*data_list, None, None][:2]
+        if not month:
+            raise forms.ValidationError("Choose the month as well as the year.")
+        year = (year or "").strip()
+        if not year:
+            raise forms.ValidationError("Type the year as well, such as 2019.")
+        if not (year.isdigit() and len(year) == 4):
+            raise forms.ValidationError("Type the year with four digits, such as 2019.")
+        try:
+            return date(int(year), int(month), 1)
+        except ValueError:
+            raise forms.ValidationError("Type the year with four digits, such as 2019.") from None
+
+
+class TypedPhoneInput(RegionalPhoneNumberWidget):
+    """A saved number shows in the national format; a number sent back with an error
+    shows exactly as typed ("555-12", not the parsed "55512"), so the patient can
+    see what to correct."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, str):
+            return value or None
+        return super().format_value(value)
+
+
 PHONE_ERROR = "Enter a phone number we can call, such as (201) 555-0123 or +44 20 7946 0958."
 
 
-def _past_date(value: date | None, *, what: str) -> date | None:
+def _past_date(value: date | None, *, what: str, month: bool = False) -> date | None:
     if value is None:
         return None
     today = timezone.localdate()
     if value > today:
-        raise forms.ValidationError(f"The {what} must be today or earlier.")
+        when = "this month" if month else "today"
+        raise forms.ValidationError(f"The {what} must be {when} or earlier.")
     if value < today.replace(year=today.year - OLDEST_AGE_YEARS):
         raise forms.ValidationError(
             f"Please check the {what}: it is more than {OLDEST_AGE_YEARS} years ago."
@@ -96,9 +213,13 @@ class AboutYouForm(forms.ModelForm[Intake]):
         max_digits=4,
         decimal_places=1,
     )
-    phone = PhoneNumberField(label="Mobile or home phone", error_messages={"invalid": PHONE_ERROR})
+    phone = PhoneNumberField(
+        label="Mobile or home phone",
+        widget=TypedPhoneInput,
+        error_messages={"invalid": PHONE_ERROR},
+    )
     emergency_contact_phone = PhoneNumberField(
-        label="Their phone", error_messages={"invalid": PHONE_ERROR}
+        label="Their phone", widget=TypedPhoneInput, error_messages={"invalid": PHONE_ERROR}
     )
 
     class Meta:
@@ -163,7 +284,7 @@ class AboutYouForm(forms.ModelForm[Intake]):
             self._imperial_to_metric(data)
         else:
             for name, label in (
-                ("height_cm", "height in centimetres"),
+                ("height_cm", "height in centimeters"),
                 ("weight_kg", "weight in kilograms"),
             ):
                 if data.get(name) is None and name not in self.errors:
@@ -212,19 +333,29 @@ class ComplaintForm(forms.Form):
         empty_label="Not sure",
         help_text="Only if a clinician has told you; otherwise leave 'Not sure'.",
     )
-    started_on = forms.DateField(label="When did it start? (roughly)", widget=DateInput)
+    started_on = MonthYearField(label="When did it start? (roughly)")
     onset = forms.ChoiceField(
         choices=Complaint.Onset.choices, widget=forms.RadioSelect, label="How did it start?"
     )
     pain_now = forms.TypedChoiceField(
-        choices=PAIN_CHOICES, coerce=int, label="Pain right now (0–10)"
+        choices=PAIN_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        label="Pain right now (0–10)",
+        error_messages={"required": "Choose a number from 0 to 10."},
     )
     pain_worst_week = forms.TypedChoiceField(
-        choices=PAIN_CHOICES, coerce=int, label="Worst pain in the last week (0–10)"
+        choices=PAIN_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        label="Worst pain in the last week (0–10)",
+        error_messages={"required": "Choose a number from 0 to 10."},
     )
 
     def clean_started_on(self) -> date | None:
-        return _past_date(self.cleaned_data.get("started_on"), what="date the pain started")
+        return _past_date(
+            self.cleaned_data.get("started_on"), what="month the pain started", month=True
+        )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -328,7 +459,7 @@ class PriorTreatmentForm(forms.Form):
 
     kind = forms.ChoiceField(choices=PriorTreatment.Kind.choices, widget=forms.HiddenInput)
     tried = forms.ChoiceField(choices=YES_NO, widget=forms.RadioSelect, label="Have you tried it?")
-    last_on = forms.DateField(label="When was the last time?", required=False, widget=DateInput)
+    last_on = MonthYearField(label="When was the last time?", required=False)
     details = forms.CharField(label="Details", required=False, max_length=300)
     outcome = forms.ChoiceField(
         choices=[("", "Choose one"), *PriorTreatment.Outcome.choices],
@@ -353,7 +484,7 @@ class PriorTreatmentForm(forms.Form):
         self.fields["details"].label = labels.get(str(kind), "Details (optional)")
 
     def clean_last_on(self) -> date | None:
-        return _past_date(self.cleaned_data.get("last_on"), what="date")
+        return _past_date(self.cleaned_data.get("last_on"), what="month", month=True)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -370,12 +501,14 @@ class PriorTreatmentForm(forms.Form):
             and not data.get("last_on")
             and "last_on" not in self.errors
         ):
-            self.add_error("last_on", "Give the date of your last steroid injection, roughly.")
+            self.add_error(
+                "last_on", "Give the month and year of your last steroid injection, roughly."
+            )
         if kind == PriorTreatment.Kind.SURGERY:
             if not data.get("details"):
                 self.add_error("details", "Tell us which surgery you had.")
             if not data.get("last_on") and "last_on" not in self.errors:
-                self.add_error("last_on", "Give the date of the surgery, roughly.")
+                self.add_error("last_on", "Give the month and year of the surgery, roughly.")
         return data
 
 
@@ -539,13 +672,13 @@ class ImagingStudyForm(forms.Form):
     body_region = forms.ModelChoiceField(
         queryset=BodyRegion.objects.all(), label="Of which area?", empty_label="Choose an area"
     )
-    done_on = forms.DateField(label="When? (roughly)", widget=DateInput)
+    done_on = MonthYearField(label="When? (roughly)")
     facility = forms.CharField(
         label="Where? (clinic or hospital, optional)", required=False, max_length=200
     )
 
     def clean_done_on(self) -> date | None:
-        return _past_date(self.cleaned_data.get("done_on"), what="date of the scan")
+        return _past_date(self.cleaned_data.get("done_on"), what="month of the scan", month=True)
 
 
 ImagingStudyFormSet = formset_factory(
@@ -639,7 +772,7 @@ class ConsentForm(forms.Form):
     def __init__(self, *args: Any, minor: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.minor = minor
-        error: dict[str, Any] = {"required": "Please tick this box to go on."}
+        error: dict[str, Any] = {"required": "Please check this box to continue."}
         for name in ("acknowledged_risks", "acknowledged_cost", "acknowledged_regulatory"):
             self.fields[name].error_messages = error
         if minor:

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from intake import services
 from intake.forms import (
+    PAIN_SCALE_ENDS,
     AboutYouForm,
     ComplaintFormSet,
     GoalsForm,
@@ -67,11 +68,9 @@ class StepForms:
                     summary += [("step-form", str(message)) for message in errors]
                     continue
                 bound = form[name]
-                anchor = (
-                    bound.auto_id
-                    if not isinstance(bound.field.widget, forms.RadioSelect)
-                    else f"{bound.auto_id}_0"
-                )
+                # A group of radios or a month-and-year pair: its first control.
+                grouped = isinstance(bound.field.widget, forms.RadioSelect | forms.MultiWidget)
+                anchor = f"{bound.auto_id}_0" if grouped else bound.auto_id
                 summary += [(anchor, f"{bound.label}: {message}") for message in errors]
         return summary
 
@@ -127,7 +126,8 @@ def _complaints_build(intake: Intake, data: Data, files: Any) -> StepForms:
         for c in intake.complaints.all()
     ]
     return StepForms(
-        formset=ComplaintFormSet(data, initial=_unless_bound(data, initial), prefix="complaint")
+        formset=ComplaintFormSet(data, initial=_unless_bound(data, initial), prefix="complaint"),
+        extra={"pain_ends": PAIN_SCALE_ENDS},
     )
 
 

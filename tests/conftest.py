@@ -107,6 +107,7 @@ DATA_MIGRATIONS = [
     ("intake.migrations.0005_no_double_booking_and_types", "seed"),
     ("treatments.migrations.0006_clinical_safety_review", "review"),
     ("intake.migrations.0009_consent_2026_12", "publish"),
+    ("intake.migrations.0010_pain_asked_once_and_us_wording", "forwards"),
 ]
 
 

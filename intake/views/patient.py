@@ -3,11 +3,13 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.forms import MultiWidget
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import client_ip, signed_in_user
@@ -35,7 +37,7 @@ from intake.selectors import (
 from intake.steps import STEPS, StepForms
 from treatments.models import TreatmentOption
 
-ACTIONS = {"next", "back", "exit", "stay"}
+ACTIONS = {"next", "back", "exit", "stay", "add"}
 
 
 def _home_page(
@@ -48,6 +50,13 @@ def _home_page(
     me = signed_in_user(request)
     intakes = list(Intake.objects.of_patient(me))
     draft = next((intake for intake in intakes if intake.is_draft), None)
+    submitted = [intake for intake in intakes if not intake.is_draft]
+    # A physician's question waits on the patient: it comes first, with its own button.
+    waiting = list(
+        InformationRequest.objects.filter(
+            case__intake__patient=me, answered_at__isnull=True
+        ).select_related("case__intake", "asked_by__physician_profile")
+    )
     consultations = list(Consultation.objects.upcoming_for(me, now=timezone.now()))
     audit_reads(
         request,
@@ -66,6 +75,9 @@ def _home_page(
         {
             "intakes": intakes,
             "draft": draft,
+            "latest": submitted[0] if submitted else None,
+            "earlier": submitted[1:],
+            "waiting": waiting,
             "step_count": STEP_COUNT,
             "consultations": consultations,
             "bound_for": bound_for,
@@ -159,11 +171,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error("email", f"{error} Log in, or reset your password.")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request,
-                f"Welcome, {user.get_short_name()}. We sent a link to {user.email}: "
-                "please open it to confirm your address.",
-            )
+            # No message here: the home page's own notice says where the link went
+            # (with a button to send it again); a second copy of it would only repeat.
             return redirect("intake:home")
     return render(request, "intake/signup.html", {"form": form})
 
@@ -189,7 +198,10 @@ def _typed_answers(request: HttpRequest, forms: StepForms) -> dict[str, list[str
     """What the patient typed, limited to the step's own field names."""
     names: set[str] = set()
     for form in forms.all():
-        names |= {form.add_prefix(name) for name in form.fields}
+        for name, field in form.fields.items():
+            names.add(form.add_prefix(name))
+            if isinstance(field.widget, MultiWidget):  # a month and a year: name_0, name_1
+                names |= {f"{form.add_prefix(name)}_{n}" for n in range(len(field.widget.widgets))}
     if forms.formset is not None:
         names |= {
             forms.formset.management_form.add_prefix(name)
@@ -266,6 +278,9 @@ def _after_save(
     if action == "stay":
         messages.success(request, "Saved.")
         return redirect(_step_url(intake, step))
+    if action == "add":  # step 2's "Save and add another area": the new row, open
+        query = "?add=1&review=1" if from_review else "?add=1"
+        return redirect(f"{_step_url(intake, step)}{query}#another-area")
     if action == "back":
         return redirect(_step_url(intake, max(step - 1, 1)))
     return redirect(_step_url(intake, STEP_COUNT if from_review else step + 1))
@@ -290,6 +305,7 @@ def _render_step(
         "forms": forms,
         "error_summary": forms.error_summary() if any(f.is_bound for f in forms.all()) else [],
         "from_review": from_review,
+        "adding": request.GET.get("add") == "1",
         "offered_options": TreatmentOption.objects.offered(),
         "red_flag_advice": red_flag_advice(intake),
         **forms.extra,
@@ -329,8 +345,12 @@ def _review_step(request: HttpRequest, intake: Intake) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Thank you. We received your intake; your reference is {case.reference}. "
-                    "We sent a confirmation to your e-mail.",
+                    format_html(
+                        "Thank you. We received your intake; your reference is "
+                        '<span class="text-nowrap">{}</span>. '
+                        "We sent a confirmation to your e-mail.",
+                        case.reference,
+                    ),
                 )
                 return redirect("intake:detail", public_id=intake.public_id)
     forms = StepForms(main=form)

@@ -70,3 +70,20 @@ if (sessionWarning) {
     }
   }, 1000);
 }
+
+// After a refused form, focus goes to the list of what to fix (it is announced as an
+// alert), and each link in it puts the focus in its field, not only the scroll.
+const errorSummary = document.querySelector("[data-error-summary]");
+if (errorSummary) {
+  errorSummary.focus();
+  errorSummary.querySelectorAll("a[href^='#']").forEach((link) =>
+    link.addEventListener("click", (event) => {
+      const field = document.getElementById(link.hash.slice(1));
+      if (!field) return;
+      event.preventDefault();
+      const box = field.closest("fieldset, .mb-3") || field;
+      box.scrollIntoView({ block: "start" });
+      field.focus({ preventScroll: true });
+    }),
+  );
+}

@@ -125,6 +125,8 @@ def test_new_patient_completes_the_intake_on_a_phone(
 
     summary = page.get_by_role("alert").filter(has_text="Please check")
     expect(summary).to_contain_text("Please check 2 answers")
+    expect(summary).to_be_focused()  # so a keyboard or screen reader starts there
+    expect(page.get_by_label("Mobile or home phone")).to_have_value("12")  # as typed
     expect(summary).to_contain_text("The date of birth must be today or earlier.")
     expect(summary).to_contain_text("Enter a phone number we can call")
     expect(page.get_by_label("Mobile or home phone")).to_have_accessible_description(
@@ -146,19 +148,28 @@ def test_new_patient_completes_the_intake_on_a_phone(
     page.get_by_label("Where is the pain?").select_option(label="Knee")
     page.get_by_label("Do you know what it is?").select_option(label="Knee osteoarthritis")
     page.get_by_role("group", name="Which side?").get_by_label("Left", exact=True).check()
-    page.get_by_label("When did it start? (roughly)").fill("2019-03-01")
+    started = page.get_by_role("group", name="When did it start? (roughly)")
+    started.get_by_label("Month").select_option(label="March")
+    started.get_by_label("Year").fill("2019")
     page.get_by_role("group", name="How did it start?").get_by_label(
         "Gradually, no single injury"
     ).check()
-    page.get_by_label("Pain right now (0–10)").select_option(label="5")
-    page.get_by_label("Worst pain in the last week (0–10)").select_option(label="7")
+    now = page.get_by_role("group", name="Pain right now (0–10)")
+    now.get_by_label("5", exact=True).check()
+    worst = page.get_by_role("group", name="Worst pain in the last week (0–10)")
+    worst.get_by_label("10 (worst imaginable)").click()  # the label is a target too
+    expect(worst.get_by_label("10 (worst imaginable)")).to_be_checked()
+    worst.get_by_label("7", exact=True).check()
+    for box in now.locator("label").all():  # targets of at least 44 by 44 px
+        size = box.bounding_box()
+        assert size is not None and size["width"] >= 44 and size["height"] >= 44, size
+    rows = {round((box.bounding_box() or {"y": 0})["y"]) for box in now.locator("label").all()}
+    assert len(rows) == 2  # 6 + 5 on a 375-px phone
     save_and_continue(page)
 
     # Step 3: the questionnaires.
     on_step(page, 3, "Function", axe_violations)
-    page.get_by_role("group", name="Your pain on average over the last week").get_by_label(
-        "6", exact=True
-    ).check()
+    expect(page.get_by_text("Your pain on average")).to_have_count(0)  # asked at step 2
     page.get_by_role("group", name="how close to normal").get_by_label("50%").check()
     activities = page.get_by_role("region", name="Daily activities")
     for question in activities.get_by_role("group").all():
@@ -178,9 +189,11 @@ def test_new_patient_completes_the_intake_on_a_phone(
     # Step 4: physical therapy helped somewhat; nothing else tried.
     on_step(page, 4, "What you have tried", axe_violations)
     therapy = page.get_by_role("group", name="Physical therapy", exact=True)
-    expect(therapy.get_by_label("When was the last time?")).to_be_hidden()  # until "Yes"
+    expect(therapy.get_by_role("group", name="When was the last time?")).to_be_hidden()
     therapy.get_by_role("group", name="Have you tried it?").get_by_label("Yes").check()
-    therapy.get_by_label("When was the last time?").fill("2024-09-15")
+    last_time = therapy.get_by_role("group", name="When was the last time?")
+    last_time.get_by_label("Month").select_option(label="September")
+    last_time.get_by_label("Year").fill("2024")
     therapy.get_by_label("For how long?").fill("Eight weeks, twice a week")
     therapy.get_by_label("How well did it work?").select_option(label="Helped somewhat")
     for kind in (
@@ -212,7 +225,9 @@ def test_new_patient_completes_the_intake_on_a_phone(
     page.get_by_role("group", name="Have you had an X-ray").get_by_label("Yes").check()
     page.get_by_label("Which scan?").select_option(label="MRI")
     page.get_by_label("Of which area?").select_option(label="Knee")
-    page.get_by_label("When? (roughly)").fill("2025-01-20")
+    scanned = page.get_by_role("group", name="When? (roughly)")
+    scanned.get_by_label("Month").select_option(label="January")
+    scanned.get_by_label("Year").fill("2025")
     page.get_by_label("Where? (clinic or hospital, optional)").fill("Portland Imaging")
     page.get_by_label("Upload a report or image (optional)").set_input_files(
         a_small_pdf("mri-report.pdf")

@@ -88,8 +88,9 @@ def test_physician_asks_patient_answers_and_front_desk_gets_the_consultation(
     phone.set_default_timeout(10_000)
     log_in(phone, live_server.url, patient.email)
     expect(phone).to_have_url(f"{live_server.url}/intake/")
-    phone.get_by_role("link", name=reference).click()
-    expect(phone).to_have_url(f"{live_server.url}/intake/{intake.public_id}/")
+    # The question waiting for them comes first on their home page, with its button.
+    phone.get_by_role("link", name="Answer your physician").click()
+    expect(phone).to_have_url(re.compile(rf"^{live_server.url}/intake/{intake.public_id}/#req-"))
     expect(phone.get_by_text("Status: More information needed")).to_be_visible()
     doctor_name = physician.physician_profile.display_name
     asked = phone.get_by_role("region", name=re.compile(rf"^Question from {doctor_name}"))

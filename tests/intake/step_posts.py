@@ -35,7 +35,8 @@ def pain_post(*complaints: dict[str, Any]) -> dict[str, Any]:
             "body_region": BodyRegion.objects.get(slug="knee").pk,
             "side": "left",
             "condition": "",
-            "started_on": "2024-03-01",
+            "started_on_0": "3",  # March
+            "started_on_1": "2024",
             "onset": "gradual",
             "pain_now": "6",
             "pain_worst_week": "8",
@@ -75,7 +76,8 @@ def tried_post(**tried: dict[str, str]) -> dict[str, Any]:
         row = {
             "kind": kind,
             "tried": "no",
-            "last_on": "",
+            "last_on_0": "",
+            "last_on_1": "",
             "details": "",
             "outcome": "",
         } | tried.get(kind, {})

@@ -12,6 +12,7 @@ from django.utils import timezone
 from clinic.errors import ClinicError
 from intake import cases, services
 from intake.models import Case, CaseEvent, CaseFlag, ConsentDocument, Instrument, Intake
+from intake.scoring import instrument_score
 from tests.factories import ABOUT_YOU, UserFactory, intake_ready_to_sign, signature_for
 from treatments.models import Contraindication
 
@@ -66,20 +67,21 @@ def test_typed_answers_are_kept_until_the_step_is_saved(patient):
 
 def test_the_function_questionnaires_are_scored_on_the_server(patient):
     intake = services.intake_start(patient=patient)
-    nrs = Instrument.objects.get(slug="pain-nrs")
     percent = Instrument.objects.get(slug="percent-of-normal")
     adl = Instrument.objects.get(slug="daily-activities")
     # Eight activities, each 0 (no difficulty) to 4 (unable): half the worst total.
     adl_answers = dict.fromkeys(range(1, 9), 2)
-    services.intake_function_save(
-        intake=intake, answers={nrs.pk: {1: 7}, percent.pk: {1: 40}, adl.pk: adl_answers}
-    )
+    services.intake_function_save(intake=intake, answers={percent.pk: {1: 40}, adl.pk: adl_answers})
     scores = {r.instrument.slug: r.score for r in intake.responses.select_related("instrument")}
-    assert scores == {
-        "pain-nrs": Decimal("7.0"),
-        "percent-of-normal": Decimal("40.0"),
-        "daily-activities": Decimal("50.0"),
-    }
+    assert scores == {"percent-of-normal": Decimal("40.0"), "daily-activities": Decimal("50.0")}
+
+
+def test_the_pain_rating_is_not_asked_again_in_the_function_step():
+    """The pain step rates each area now and at its worst; the 0-10 average rating
+    stays for follow-ups (and still scores) but is not part of the intake."""
+    nrs = Instrument.objects.get(slug="pain-nrs")
+    assert not nrs.in_intake
+    assert instrument_score(instrument=nrs, answers={1: 7}) == Decimal("7.0")
 
 
 def test_an_incomplete_questionnaire_is_refused(patient):
