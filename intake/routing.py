@@ -68,11 +68,21 @@ def case_priority(case: Case) -> PriorityFinding:
             findings.append((answer.red_flag.raises_priority, answer.red_flag.name))
         else:
             findings.append((Priority.HIGH, f"{answer.red_flag.name} (patient not sure)"))
-    flags = CaseFlag.objects.filter(case=case, patient_answer=ScreeningAnswer.Answer.YES)
+    # A hard stop the patient is not sure about stays a hard stop until the physician
+    # confirms (intake.services._flags_raise), so it raises what a "yes" would.
+    flags = CaseFlag.objects.filter(case=case).filter(
+        Q(patient_answer=ScreeningAnswer.Answer.YES)
+        | Q(
+            patient_answer=ScreeningAnswer.Answer.UNSURE,
+            severity=Contraindication.Severity.HARD_STOP,
+        )
+    )
     for flag in flags.select_related("contraindication"):
         if flag.contraindication.raises_priority < Priority.ROUTINE:
             label = Contraindication.Severity(flag.severity).label.lower()
-            findings.append((flag.contraindication.raises_priority, f"{label}: {flag.rule}"))
+            unsure = flag.patient_answer == ScreeningAnswer.Answer.UNSURE
+            text = f"{label}: {flag.rule}" + (" (patient not sure)" if unsure else "")
+            findings.append((flag.contraindication.raises_priority, text))
     if not findings:
         return PriorityFinding(Priority.ROUTINE, "No red flags and no hard stops.")
     top = min(level for level, _ in findings)

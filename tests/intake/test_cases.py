@@ -188,7 +188,7 @@ def test_a_hard_stop_needs_an_override_reason(patient, physician):
 def test_a_blank_override_reason_is_refused_by_the_service(patient, physician, blank):
     """The form strips the reason, but the service is the rule: whitespace, or
     characters that show nothing, is no reason to override a hard stop."""
-    case = submitted_case(patient, screening={"cancer": "yes"})
+    case = submitted_case(patient, screening={"platelet-disorder": "yes"})
     with pytest.raises(ClinicError, match="give your reason to override it"):
         cases.case_mark_candidate(
             case=case, physician=physician, decision=candidate("prp", override_reason=blank)

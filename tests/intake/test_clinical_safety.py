@@ -208,4 +208,4 @@ def test_the_patient_reads_each_recommended_options_regulatory_note_and_price(
     text = page.content.decode()
     for option in TreatmentOption.objects.filter(slug__in=["prp", "allograft"]):
         assert option.regulatory_note.replace("'", "&#x27;") in text
-    assert "This clinic's price: US$600–1,800 per injection" in text
+    assert "This clinic's price: $600–$1,800 per injection" in text

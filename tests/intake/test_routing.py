@@ -24,7 +24,7 @@ from tests.factories import (
     signature_for,
     submitted_case,
 )
-from treatments.models import Priority
+from treatments.models import Contraindication, Priority
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -186,6 +186,23 @@ def test_a_hard_stop_is_high_and_a_caution_stays_routine(physician):
     assert caution.priority == Priority.ROUTINE
 
 
+@pytest.mark.parametrize("rule", ["pregnancy", "infection"])
+def test_not_sure_to_a_hard_stop_raises_it_as_a_yes_would(physician, rule):
+    """A hard stop the patient is not sure about stays a hard stop until the physician
+    confirms (issue 18), so it reaches the physician as soon as a 'yes' would."""
+    sure = submitted_case(new_patient(), screening={rule: "yes"})
+    unsure = submitted_case(new_patient(), screening={rule: "unsure"})
+    assert unsure.priority == sure.priority == Priority.HIGH
+    assert (
+        unsure.priority_reason == f"High: hard stop: {unsure.flags.get().rule} (patient not sure)."
+    )
+
+
+def test_not_sure_to_a_caution_stays_routine(physician):
+    case = submitted_case(new_patient(), screening={"anticoagulant": "unsure"})
+    assert case.priority == Priority.ROUTINE
+
+
 def test_urgent_outranks_high(physician):
     case = submitted_case(
         new_patient(),
@@ -257,7 +274,7 @@ ANSWERS = [ScreeningAnswer.Answer.YES, ScreeningAnswer.Answer.NO, ScreeningAnswe
 def expected_priority(screening: dict[str, str], symptoms: dict[str, str]) -> tuple[int, list[str]]:
     """Worked out from the catalog alone: the highest priority any answer raises,
     and the names behind it ('not sure' to a red flag raises high; a hard stop's
-    rule raises its own; a caution none)."""
+    rule, answered yes or not sure, raises its own; a caution none)."""
     found: list[tuple[int, str]] = []
     for flag in services.red_flag_questions():
         if symptoms[flag.slug] == ScreeningAnswer.Answer.YES:
@@ -265,10 +282,12 @@ def expected_priority(screening: dict[str, str], symptoms: dict[str, str]) -> tu
         elif symptoms[flag.slug] == ScreeningAnswer.Answer.UNSURE:
             found.append((Priority.HIGH, flag.name))
     for rule in services.screening_questions():
-        if (
-            screening[rule.slug] == ScreeningAnswer.Answer.YES
-            and rule.raises_priority < Priority.ROUTINE
-        ):
+        answer = screening[rule.slug]
+        raised = answer == ScreeningAnswer.Answer.YES or (
+            answer == ScreeningAnswer.Answer.UNSURE
+            and rule.severity == Contraindication.Severity.HARD_STOP
+        )
+        if raised and rule.raises_priority < Priority.ROUTINE:
             found.append((rule.raises_priority, rule.name))
     if not found:
         return Priority.ROUTINE, []
