@@ -41,6 +41,30 @@ def test_a_red_flag_answered_yes_or_not_sure_shows_the_patient_the_advice(patien
     assert red_flag_advice(intake) == [flag.patient_advice]
 
 
+def test_a_case_with_red_flag_advice_does_not_tell_the_patient_to_wait_for_review(
+    login, patient, physician
+):
+    """The advice says to go to an emergency department now; the same page must not
+    also say a physician will look at it within two business days."""
+    flagged = submitted_case(patient, symptoms={"hot-swollen-joint-with-fever": "yes"})
+    plain = submitted_case(UserFactory.create(role=Role.PATIENT))
+    page = (
+        login(patient)
+        .get(reverse("intake:detail", kwargs={"public_id": flagged.intake.public_id}))
+        .content.decode()
+    )
+    assert "emergency department now" in page
+    assert "Do not wait for our review" in page
+    assert "usually within two business days" not in page
+    other = (
+        login(plain.patient)
+        .get(reverse("intake:detail", kwargs={"public_id": plain.intake.public_id}))
+        .content.decode()
+    )
+    assert "usually within two business days" in other
+    assert "Do not wait for our review" not in other
+
+
 def test_no_to_every_red_flag_shows_no_advice(patient):
     assert red_flag_advice(intake_ready_to_sign(patient)) == []
 
