@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "treatments",
     "clinic",
     "intake",
+    "care",
 ]
 
 MIDDLEWARE = [

@@ -44,6 +44,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from PIL import Image
 
+from care.models import BillableItem, BillingProvider, ClinicHoliday
+from care.services.estimates import disclaimer_publish
 from clinic.models import OutboundEmail, PhysicianProfile, TimeOff, User
 from clinic.roles import Role
 from intake import services
@@ -436,6 +438,27 @@ TYPED: dict[str, Typed] = {
             "admin: intake B",
         ),
     ),
+    # A clinic admin, in the admin site: the care catalog (billable items and prices,
+    # the clinic's closures and billing details, the estimate's disclaimers).
+    "BillableItem.description": Typed(
+        script("billable item"), ("admin: billable items", "admin: billable item")
+    ),
+    "BillableItem.code": Typed("<s>1</s>", ("admin: billable items", "admin: billable item")),
+    "BillableItem.note": Typed(image("coding note"), ("admin: billable item",)),
+    "ClinicHoliday.name": Typed(
+        script("clinic holiday"), ("admin: clinic holidays", "admin: clinic holiday")
+    ),
+    "BillingProvider.name": Typed(
+        image("billing provider"), ("admin: billing providers", "admin: billing provider")
+    ),
+    "BillingProvider.location": Typed(
+        link("billing location"), ("admin: billing providers", "admin: billing provider")
+    ),
+    # Published through the admin (``care.services.estimates.disclaimer_publish``).
+    "EstimateDisclaimer.body": Typed(script("disclaimer"), ("admin: estimate disclaimer",)),
+    "EstimateDisclaimer.version": Typed(  # 20 characters at most
+        "<u onclick=alert()>", ("admin: estimate disclaimers", "admin: estimate disclaimer")
+    ),
 }
 
 
@@ -470,6 +493,32 @@ NOT_TYPED: dict[str, str] = {
     "AuditEvent.record_type": "written by the system",
     "AuditEvent.record_id": "written by the system",
     "AuditEvent.request_id": "written by the system",
+    "BillingProvider.npi_number": "ten digits (validated)",
+    "BillingProvider.tin": "nine digits (validated)",
+    # The care record. No page shows these yet: the plan and estimate pages are the
+    # next slice of issue 20, which moves them into TYPED with their pages.
+    "TreatmentPlan.icd10_code": "an ICD-10-CM code (validated by the plan's pattern)",
+    "TreatmentPlan.note_to_patient": "typed by the physician; no page shows it yet",
+    "TreatmentPlan.change_reason": "typed by the physician; no page shows it yet",
+    "PlanItem.description": "a copy of BillableItem.description",
+    "PlanItem.code": "a copy of BillableItem.code",
+    "PlanItem.adjustment_reason": "typed by the physician; no page shows it yet",
+    "CareEvent.note": "written by the system; no page shows it yet",
+    "EstimateDue.rule": "written by the system",
+    "GoodFaithEstimate.patient_name": "a copy of Intake.legal_name",
+    "GoodFaithEstimate.primary_service": "written from TreatmentOption.name and BodyRegion.name",
+    "GoodFaithEstimate.diagnosis_codes": "a copy of TreatmentPlan.icd10_code",
+    "GoodFaithEstimate.provider_name": "a copy of BillingProvider.name",
+    "GoodFaithEstimate.provider_npi": "a copy of BillingProvider.npi_number",
+    "GoodFaithEstimate.provider_tin": "a copy of BillingProvider.tin",
+    "GoodFaithEstimate.provider_location": "a copy of BillingProvider.location",
+    "GoodFaithEstimate.practitioner_name": "a copy of PhysicianProfile.display_name",
+    "GoodFaithEstimate.practitioner_npi": "a copy of PhysicianProfile.npi_number",
+    "GoodFaithEstimate.separately_scheduled": "no form sets it yet",
+    "GoodFaithEstimate.disclaimer_sha256": "a copy of EstimateDisclaimer.sha256",
+    "EstimateLine.description": "a copy of PlanItem.description",
+    "EstimateLine.service_code": "written from PlanItem.code",
+    "EstimateLine.diagnosis_code": "a copy of TreatmentPlan.icd10_code",
 }
 
 
@@ -577,6 +626,11 @@ def the_catalog_as_typed_in_the_admin() -> dict[str, models.Model]:
         "contraindication": Contraindication.objects.get(slug="infection"),
         "red flag": RedFlag.objects.get(slug="hot-swollen-joint-with-fever"),
     }
+    rows["billable item"] = BillableItem.objects.get(code="0232T")
+    rows["clinic holiday"] = ClinicHoliday(day=date(2030, 12, 26), name="-")
+    rows["billing provider"] = BillingProvider(
+        name="-", npi_number="1234567893", tin="12-3456789", location="-"
+    )
     rows["instrument"] = instrument = Instrument.objects.filter(in_intake=True, is_active=True)[0]
     rows["instrument item"] = InstrumentItem.objects.filter(instrument=instrument)[0]
     rows["answer option"] = AnswerOption.objects.filter(instrument=instrument)[0]
@@ -591,6 +645,9 @@ def the_catalog_as_typed_in_the_admin() -> dict[str, models.Model]:
         version=typed("ConsentDocument.version"),
         title=typed("ConsentDocument.title"),
         body=typed("ConsentDocument.body"),
+    )
+    rows["estimate disclaimer"] = disclaimer_publish(
+        version=typed("EstimateDisclaimer.version"), body=typed("EstimateDisclaimer.body")
     )
     return rows
 
@@ -1023,6 +1080,16 @@ PAGES: dict[str, Page] = {
     "admin: instrument": _admin("intake_instrument", _catalog("instrument")),
     "admin: consent documents": _admin("intake_consentdocument"),
     "admin: consent document": _admin("intake_consentdocument", _catalog("consent document")),
+    "admin: billable items": _admin("care_billableitem"),
+    "admin: billable item": _admin("care_billableitem", _catalog("billable item")),
+    "admin: clinic holidays": _admin("care_clinicholiday"),
+    "admin: clinic holiday": _admin("care_clinicholiday", _catalog("clinic holiday")),
+    "admin: billing providers": _admin("care_billingprovider"),
+    "admin: billing provider": _admin("care_billingprovider", _catalog("billing provider")),
+    "admin: estimate disclaimers": _admin("care_estimatedisclaimer"),
+    "admin: estimate disclaimer": _admin(
+        "care_estimatedisclaimer", _catalog("estimate disclaimer")
+    ),
     "admin: access attempts": _admin("axes_accessattempt"),
     "admin: access failures": _admin("axes_accessfailurelog"),
     "admin: access log": _admin("axes_accesslog"),
@@ -1146,7 +1213,7 @@ def test_every_free_text_field_has_a_row() -> None:
     payload and the pages that show it) or a reason in NOT_TYPED."""
     text_fields = {
         f"{model.__name__}.{f.name}"
-        for app in ("clinic", "intake", "treatments")
+        for app in ("clinic", "intake", "treatments", "care")
         for model in apps.get_app_config(app).get_models()
         if not _copied_by_pghistory(model)
         for f in model._meta.get_fields()
