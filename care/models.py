@@ -290,6 +290,7 @@ class PlanItem(models.Model):
     """One line of a plan: copied from a billable item, its charge adjustable by the
     physician only with a reason (the database refuses a changed charge without one)."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="items")
     option = models.ForeignKey(TreatmentOption, on_delete=models.PROTECT, related_name="+")
     billable_item = models.ForeignKey(

@@ -83,3 +83,7 @@ def may_read_estimate(user: User, record: PatientRecord) -> bool:
     if role == Role.PATIENT:
         return record.patient_id == user.pk
     return role in (Role.PHYSICIAN, *FRONT_DESK_ROLES)
+
+
+# Good Faith Estimates: the patient, physicians and the front desk (see below).
+estimate_area = role_required(Role.PATIENT, Role.PHYSICIAN, *FRONT_DESK_ROLES)

@@ -44,6 +44,13 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
+from care.models import (
+    EstimateAcknowledgement,
+    GoodFaithEstimate,
+    PlanItem,
+    TreatmentPlan,
+)
+from care.services import plans
 from clinic import two_factor
 from clinic.models import OutboundEmail, User
 from clinic.roles import Role, role_of
@@ -58,6 +65,7 @@ from intake.models import (
     Intake,
     ReviewDecision,
 )
+from tests.care.helpers import billing_provider, latest_estimate, shared_plan
 from tests.conftest import ClinicClient, current_code, second_factor_device
 from tests.factories import (
     PASSWORD,
@@ -103,6 +111,11 @@ class World:
     free_at: datetime  # a free time of the physician for a new consultation
     emails_sent: int  # the outbox's last primary key once the world was made
     new_staff: User  # signed in with a password, setting up their authenticator
+    planned: Case  # a shared plan (version 1, with its estimate) and a draft version 2
+    draft_plan: TreatmentPlan  # version 2 of ``planned``
+    draft_item: PlanItem  # its one line
+    estimate: GoodFaithEstimate  # issued from version 1 of ``planned``
+    shared_only: Case  # one shared plan, nothing else
 
 
 def _png() -> bytes:
@@ -161,6 +174,12 @@ def world(db: None) -> World:
         start_day=timezone.localdate() + timedelta(days=2),
         days=5,
     )[0].starts_at
+    billing_provider()
+    planned = case_to_book(physician, patient=patient)
+    first_version = shared_plan(planned, physician, "prp")
+    draft_plan = plans.plan_revise(plan=first_version, physician=physician, reason="Two knees")
+    shared_only = case_to_book(physician, patient=patient)
+    shared_plan(shared_only, physician, "prp")
     # Last: a patient has one draft at a time, and submitting the cases above used it.
     draft = intake_ready_to_sign(patient)
     image = services.imaging_file_add(
@@ -200,6 +219,11 @@ def world(db: None) -> World:
         free_at=free_at,
         emails_sent=OutboundEmail.objects.order_by("-pk").values_list("pk", flat=True)[0],
         new_staff=new_staff,
+        planned=planned,
+        draft_plan=draft_plan,
+        draft_item=draft_plan.items.get(),
+        estimate=latest_estimate(planned),
+        shared_only=shared_only,
     )
 
 
@@ -341,6 +365,30 @@ def _signup_expect(w: World) -> list[Expectation]:
 
 def _image_upload() -> SimpleUploadedFile:
     return SimpleUploadedFile("mri.png", _png(), content_type="image/png")
+
+
+def _plan_post(w: World) -> dict[str, Any]:
+    return {
+        "options": [_prp()],
+        "body_region": _region("knee"),
+        "side": "right",
+        "condition": "",
+        "icd10_code": "M17.11",
+        "sessions": "2",
+        "weeks_between_sessions": "4",
+        "guidance": "ultrasound",
+        "harvest_source": "",
+        "note_to_patient": "Both sessions four weeks apart.",
+    }
+
+
+def _receipt(w: World) -> EstimateAcknowledgement:
+    return EstimateAcknowledgement.objects.get(estimate=w.estimate)
+
+
+def _item_post(w: World) -> dict[str, Any]:
+    prefix = f"item-{w.draft_item.public_id}"
+    return {f"{prefix}-quantity": "1", f"{prefix}-charge": "950", f"{prefix}-reason": "Agreed"}
 
 
 FORMS: list[Form] = [
@@ -856,6 +904,100 @@ FORMS: list[Form] = [
             )
         ],
     ),
+    # --- Care after the consultation -------------------------------------------------------
+    Form(
+        "care:plan",
+        "physician",
+        to("care:plan", lambda w: w.planned.public_id),
+        _plan_post,
+        lambda w: [
+            ("sessions", _fresh(w.draft_plan).sessions, 2),
+            ("side", _fresh(w.draft_plan).side, "right"),
+            ("still a draft", _fresh(w.draft_plan).shared_at, None),
+            ("written by", _fresh(w.draft_plan).physician_id, w.physician.pk),
+            ("versions", w.planned.treatment_plans.count(), 2),
+        ],
+        get=200,
+    ),
+    Form(
+        "care:plan_item",
+        "physician",
+        to("care:plan_item", lambda w: w.draft_item.public_id),
+        _item_post,
+        lambda w: [
+            ("charge", str(_fresh(w.draft_item).charge), "950.00"),
+            ("reason", _fresh(w.draft_item).adjustment_reason, "Agreed"),
+            ("same plan", _fresh(w.draft_item).plan_id, w.draft_plan.pk),
+        ],
+        prefixes=("item-{item}",),
+    ),
+    Form(
+        "care:plan_share",
+        "physician",
+        to("care:plan_share", lambda w: w.draft_plan.public_id),
+        lambda w: {},
+        lambda w: [
+            ("shared", _fresh(w.draft_plan).shared_at is not None, True),
+            ("estimates", w.planned.estimates.count(), 2),
+            (
+                "for the patient",
+                _last(w.planned.estimates.all()).patient_name,
+                w.estimate.patient_name,
+            ),
+        ],
+    ),
+    Form(
+        "care:plan_revise",
+        "physician",
+        to("care:plan_revise", lambda w: _last(w.shared_only.treatment_plans.all()).public_id),
+        lambda w: {"reason": "A second knee"},
+        lambda w: [
+            ("new version", _last(w.shared_only.treatment_plans.all()).version, 2),
+            ("reason", _last(w.shared_only.treatment_plans.all()).change_reason, "A second knee"),
+            ("a draft", _last(w.shared_only.treatment_plans.all()).shared_at, None),
+        ],
+    ),
+    Form(
+        "care:estimate_request",
+        "patient",
+        to("care:estimate_request", lambda w: w.shared_only.public_id),
+        lambda w: {},
+        lambda w: [
+            (
+                "asked",
+                list(w.shared_only.estimates_due.values_list("reason", flat=True)),
+                ["requested"],
+            ),
+        ],
+    ),
+    Form(
+        "care:estimate_acknowledge",
+        "patient",
+        to("care:estimate_acknowledge", lambda w: w.estimate.public_id),
+        lambda w: {},
+        lambda w: [
+            (
+                "received by",
+                EstimateAcknowledgement.objects.get(estimate=w.estimate).patient_id,
+                w.patient.pk,
+            ),
+        ],
+    ),
+    Form(
+        "care:estimate_issue",
+        "desk",
+        to("care:estimate_issue", lambda w: w.shared_only.public_id),
+        lambda w: {"separately_scheduled": "Knee MRI"},
+        lambda w: [
+            ("issued by", _last(w.shared_only.estimates.all()).issued_by_id, w.desk.pk),
+            (
+                "separately",
+                _last(w.shared_only.estimates.all()).separately_scheduled,
+                "Knee MRI",
+            ),
+            ("estimates", w.shared_only.estimates.count(), 2),
+        ],
+    ),
 ]
 
 
@@ -884,7 +1026,7 @@ CONTROL_PARAMETERS = {"action", "review", "next"}
 A_LONG_TIME_AGO = "2001-02-03T04:05:06+00:00"
 
 
-WATCHED_APPS = ("auth", "clinic", "intake", "treatments", "otp_totp", "otp_static")
+WATCHED_APPS = ("auth", "clinic", "intake", "treatments", "care", "otp_totp", "otp_static")
 
 
 def _watched_models() -> list[type[models.Model]]:
@@ -989,7 +1131,7 @@ def hostile(form: Form, w: World) -> dict[str, Any]:
     extra = attacker_fields(w)
     added = dict(extra)
     for prefix in form.prefixes:
-        prefix = prefix.format(question=w.question.public_id)
+        prefix = prefix.format(question=w.question.public_id, item=w.draft_item.public_id)
         added |= {f"{prefix}-{name}": value for name, value in extra.items()}
     return added | form.data(w)
 

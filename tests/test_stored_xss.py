@@ -44,7 +44,13 @@ from django.utils import timezone
 from django.utils.html import escape
 from PIL import Image
 
-from care.models import BillableItem, BillingProvider, ClinicHoliday
+from care.models import (
+    BillableItem,
+    BillingProvider,
+    ClinicHoliday,
+    GoodFaithEstimate,
+    TreatmentPlan,
+)
 from care.services.estimates import disclaimer_publish
 from clinic.models import OutboundEmail, PhysicianProfile, TimeOff, User
 from clinic.roles import Role
@@ -183,6 +189,10 @@ TYPED: dict[str, Typed] = {
     "Intake.legal_name": Typed(
         script("legal name"),
         (
+            "physician: plan A",
+            "patient: estimate A",  # copied into the estimate
+            "front desk: estimates",
+            "front desk: estimate A",
             *SUBMITTED,
             *draft(1, 8),
             *INTAKE_ADMIN,
@@ -438,10 +448,26 @@ TYPED: dict[str, Typed] = {
             "admin: intake B",
         ),
     ),
+    # The physician's treatment plan for case A (version 1 shared, version 2 a draft),
+    # and the estimate the front desk issues when the patient asks.
+    "TreatmentPlan.note_to_patient": Typed(
+        script("plan note"), ("physician: plan A", "patient: care A")
+    ),
+    "TreatmentPlan.change_reason": Typed(image("plan change"), ("physician: plan A",)),
+    "PlanItem.adjustment_reason": Typed(link("charge reason"), ("physician: plan A",)),
+    "GoodFaithEstimate.separately_scheduled": Typed(
+        script("separately scheduled"), ("patient: estimate A", "front desk: estimate A")
+    ),
     # A clinic admin, in the admin site: the care catalog (billable items and prices,
     # the clinic's closures and billing details, the estimate's disclaimers).
-    "BillableItem.description": Typed(
-        script("billable item"), ("admin: billable items", "admin: billable item")
+    "BillableItem.description": Typed(  # copied into plans and estimates
+        script("billable item"),
+        (
+            "physician: plan A",
+            "patient: estimate A",
+            "admin: billable items",
+            "admin: billable item",
+        ),
     ),
     "BillableItem.code": Typed("<s>1</s>", ("admin: billable items", "admin: billable item")),
     "BillableItem.note": Typed(image("coding note"), ("admin: billable item",)),
@@ -495,15 +521,11 @@ NOT_TYPED: dict[str, str] = {
     "AuditEvent.request_id": "written by the system",
     "BillingProvider.npi_number": "ten digits (validated)",
     "BillingProvider.tin": "nine digits (validated)",
-    # The care record. No page shows these yet: the plan and estimate pages are the
-    # next slice of issue 20, which moves them into TYPED with their pages.
+    # The care record: copies and what the system writes.
     "TreatmentPlan.icd10_code": "an ICD-10-CM code (validated by the plan's pattern)",
-    "TreatmentPlan.note_to_patient": "typed by the physician; no page shows it yet",
-    "TreatmentPlan.change_reason": "typed by the physician; no page shows it yet",
     "PlanItem.description": "a copy of BillableItem.description",
     "PlanItem.code": "a copy of BillableItem.code",
-    "PlanItem.adjustment_reason": "typed by the physician; no page shows it yet",
-    "CareEvent.note": "written by the system; no page shows it yet",
+    "CareEvent.note": "written by the system (quotes an adjustment's reason); no page shows it",
     "EstimateDue.rule": "written by the system",
     "GoodFaithEstimate.patient_name": "a copy of Intake.legal_name",
     "GoodFaithEstimate.primary_service": "written from TreatmentOption.name and BodyRegion.name",
@@ -514,7 +536,6 @@ NOT_TYPED: dict[str, str] = {
     "GoodFaithEstimate.provider_location": "a copy of BillingProvider.location",
     "GoodFaithEstimate.practitioner_name": "a copy of PhysicianProfile.display_name",
     "GoodFaithEstimate.practitioner_npi": "a copy of PhysicianProfile.npi_number",
-    "GoodFaithEstimate.separately_scheduled": "no form sets it yet",
     "GoodFaithEstimate.disclaimer_sha256": "a copy of EstimateDisclaimer.sha256",
     "EstimateLine.description": "a copy of PlanItem.description",
     "EstimateLine.service_code": "written from PlanItem.code",
@@ -892,6 +913,45 @@ def build_world() -> World:
         reason=typed("TimeOff.reason"),
     )
 
+    # After the consultation, the physician writes case A's plan, adjusts a charge,
+    # shares it and starts a second version; the patient (who has insurance) asks for
+    # a Good Faith Estimate, and the front desk issues it.
+    doctor.post(
+        reverse("care:plan", args=[a.public_id]),
+        {
+            "options": [catalog["treatment option"].pk],
+            "body_region": catalog["body region"].pk,
+            "side": "left",
+            "condition": "",
+            "icd10_code": "M17.12",
+            "sessions": "1",
+            "weeks_between_sessions": "0",
+            "guidance": "ultrasound",
+            "harvest_source": "",
+            "note_to_patient": typed("TreatmentPlan.note_to_patient"),
+        },
+    )
+    plan = TreatmentPlan.objects.get(case=a)
+    item = plan.items.get()
+    doctor.post(
+        reverse("care:plan_item", args=[item.public_id]),
+        {
+            f"item-{item.public_id}-quantity": "1",
+            f"item-{item.public_id}-charge": "900",
+            f"item-{item.public_id}-reason": typed("PlanItem.adjustment_reason"),
+        },
+    )
+    doctor.post(reverse("care:plan_share", args=[plan.public_id]))
+    doctor.post(
+        reverse("care:plan_revise", args=[plan.public_id]),
+        {"reason": typed("TreatmentPlan.change_reason")},
+    )
+    patient.post(reverse("care:estimate_request", args=[a.public_id]))
+    desk.post(
+        reverse("care:estimate_issue", args=[a.public_id]),
+        {"separately_scheduled": typed("GoodFaithEstimate.separately_scheduled")},
+    )
+
     # Case B, a minor's, signed with a parent: not a candidate.
     b = intake_through_the_pages(patient, patient_user, minor=True)
     doctor.post(
@@ -1021,6 +1081,10 @@ def _catalog(name: str) -> Callable[[World], models.Model]:
     return lambda world: world.catalog[name]
 
 
+def _estimate(world: World) -> Any:
+    return GoodFaithEstimate.objects.filter(case=world.cases["A"]).latest().public_id
+
+
 def _user(key: str) -> Callable[[World], User]:
     def user(world: World) -> User:
         found = world.users[key]
@@ -1080,6 +1144,11 @@ PAGES: dict[str, Page] = {
     "admin: instrument": _admin("intake_instrument", _catalog("instrument")),
     "admin: consent documents": _admin("intake_consentdocument"),
     "admin: consent document": _admin("intake_consentdocument", _catalog("consent document")),
+    "physician: plan A": Page("physician", "care:plan", _case("A")),
+    "patient: care A": Page("patient", "care:patient_care", _case("A")),
+    "patient: estimate A": Page("patient", "care:estimate", lambda world: [_estimate(world)]),
+    "front desk: estimates": Page("desk", "care:estimates"),
+    "front desk: estimate A": Page("desk", "care:estimate", lambda world: [_estimate(world)]),
     "admin: billable items": _admin("care_billableitem"),
     "admin: billable item": _admin("care_billableitem", _catalog("billable item")),
     "admin: clinic holidays": _admin("care_clinicholiday"),
@@ -1268,6 +1337,12 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "frontdesk:cancel": "POST (used in the world); shows frontdesk:consultation on an error",
     "frontdesk:request_handled": "POST only",
     "frontdesk:incomplete_remind": "POST only",
+    "care:plan_share": "POST only",
+    "care:plan_item": "POST (used in the world); shows care:plan on an error",
+    "care:plan_revise": "POST (used in the world); shows care:plan on an error",
+    "care:estimate_request": "POST only",
+    "care:estimate_acknowledge": "POST only",
+    "care:estimate_issue": "POST (used in the world); shows care:estimates on an error",
 }
 
 

@@ -239,7 +239,7 @@ def estimate_issue(*, case: Case, by: User, separately_scheduled: str = "") -> G
             by,
             f"From plan version {plan.version}; total ${estimate.total:,.2f}.",
         )
-        link = settings.SITE_URL + reverse("intake:home")
+        link = settings.SITE_URL + reverse("care:patient_care", args=[locked.public_id])
         email_queue(
             to=locked.patient.email,
             subject=f"A document from {settings.CLINIC_NAME} is waiting for you",

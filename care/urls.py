@@ -1,0 +1,25 @@
+from django.urls import path
+
+from care import views
+
+app_name = "care"
+urlpatterns = [
+    # The physician (their own cases).
+    path("cases/<uuid:public_id>/plan/", views.plan, name="plan"),
+    path("plans/<uuid:public_id>/share/", views.plan_share, name="plan_share"),
+    path("plans/<uuid:public_id>/revise/", views.plan_revise, name="plan_revise"),
+    path("plan-items/<uuid:public_id>/", views.plan_item, name="plan_item"),
+    # The patient.
+    path("my/<uuid:public_id>/", views.patient_care, name="patient_care"),
+    path("my/<uuid:public_id>/ask-estimate/", views.estimate_request, name="estimate_request"),
+    path(
+        "estimates/<uuid:public_id>/received/",
+        views.estimate_acknowledge,
+        name="estimate_acknowledge",
+    ),
+    # The patient, physicians and the front desk.
+    path("estimates/<uuid:public_id>/", views.estimate, name="estimate"),
+    # The front desk.
+    path("estimates/", views.estimates_list, name="estimates"),
+    path("cases/<uuid:public_id>/issue-estimate/", views.estimate_issue, name="estimate_issue"),
+]
