@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from care.models import EstimateDue, GoodFaithEstimate, PlanItem, TreatmentPlan
-from intake.models import Case
+from intake.models import Case, Consultation
 
 
 def plans_of(case: Case) -> list[TreatmentPlan]:
@@ -43,6 +43,7 @@ class FrontDeskEstimates:
     overdue: list[EstimateDue]
     due: list[EstimateDue]
     issued: list[GoodFaithEstimate]
+    to_book: list[Case]
 
 
 def front_desk_estimates(*, today: date, issued_limit: int = 50) -> FrontDeskEstimates:
@@ -70,7 +71,23 @@ def front_desk_estimates(*, today: date, issued_limit: int = 50) -> FrontDeskEst
             "-issued_at", "-pk"
         )[:issued_limit]
     )
+    to_book = list(
+        Case.objects.filter(
+            Exists(TreatmentPlan.objects.shared().filter(case=OuterRef("pk"))),
+            ~Exists(
+                Consultation.objects.filter(
+                    case=OuterRef("pk"),
+                    state=Consultation.State.BOOKED,
+                    consultation_type__slug="injection-procedure",
+                )
+            ),
+        )
+        .select_related("intake")
+        .only("public_id", "reference", "patient_id", "intake__legal_name")
+        .order_by("reference")
+    )
     return FrontDeskEstimates(
+        to_book=to_book,
         overdue=[d for d in open_dues if d.due_on < today],
         due=[d for d in open_dues if d.due_on >= today],
         issued=issued,

@@ -22,4 +22,5 @@ urlpatterns = [
     # The front desk.
     path("estimates/", views.estimates_list, name="estimates"),
     path("cases/<uuid:public_id>/issue-estimate/", views.estimate_issue, name="estimate_issue"),
+    path("cases/<uuid:public_id>/book-procedure/", views.procedure_book, name="procedure_book"),
 ]

@@ -15,11 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from care import selectors
 from care.forms import IssueForm, PlanForm, PlanItemForm, ReviseForm
 from care.models import GoodFaithEstimate, PlanItem, TreatmentPlan
-from care.services import estimates, plans
+from care.services import estimates, plans, procedures
 from clinic.access import client_ip, signed_in_user
 from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
-from clinic.models import User
+from clinic.models import PhysicianProfile, User
 from clinic.policy import (
     estimate_area,
     front_desk_area,
@@ -271,7 +271,8 @@ def _estimates_page(
         request,
         action=Action.LIST,
         records=[seen(d.case, d.case.patient_id) for d in (*lists.overdue, *lists.due)]
-        + [seen(e, e.case.patient_id) for e in lists.issued],
+        + [seen(e, e.case.patient_id) for e in lists.issued]
+        + [seen(c, c.patient_id) for c in lists.to_book],
     )
     rows = [
         (due, bound if bound is not None and due.case_id == bound_case else IssueForm())
@@ -308,3 +309,45 @@ def estimate_issue(request: HttpRequest, public_id: UUID) -> HttpResponse:
             messages.success(request, f"The estimate for case {case.reference} is issued.")
             return redirect("care:estimate", public_id=issued.public_id)
     return _estimates_page(request, bound=form, bound_case=case.pk)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@front_desk_area
+def procedure_book(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The front desk books the plan's procedure: the booking page's slot search for
+    the plan's physician, the same guarantees (see ``care.services.procedures``)."""
+    from intake.views.frontdesk import _slot_page, _slot_taken
+
+    case = get_object_or_404(Case.objects.select_related("intake"), public_id=public_id)
+    try:
+        plan = procedures.procedure_plan(case)
+    except ClinicError as refused:
+        messages.info(request, str(refused))
+        return redirect("care:estimates")
+    physician = get_object_or_404(
+        PhysicianProfile.objects.select_related("user"), user_id=plan.physician_id
+    )
+    error, status = "", 200
+    if request.method == "POST":
+        booked, error, status = _slot_taken(
+            request,
+            lambda starts_at: procedures.procedure_book(
+                case=case, starts_at=starts_at, booked_by=signed_in_user(request)
+            ),
+        )
+        if booked is not None:
+            messages.success(
+                request,
+                f"Procedure booked for {case.intake.legal_name} with {physician.display_name}. "
+                "The patient has been sent the details.",
+            )
+            return redirect("frontdesk:consultation", public_id=booked.public_id)
+    return _slot_page(
+        request,
+        case=case,
+        physician=physician,
+        kind=procedures.procedure_type(),
+        mode_display="In person",
+        error=error,
+        status=status,
+    )

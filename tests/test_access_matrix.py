@@ -79,6 +79,10 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GET": "405 405 405 405 405 405 405",
         "POST": "login 302 404 403 403 403 403",
     },
+    "care:procedure_book": {
+        "GET": "login 403 403 403 403 200 200",
+        "POST": "login 403 403 403 403 200 200",
+    },
     "care:estimates": {
         "GET": "login 403 403 403 403 200 200",
         "POST": "405 405 405 405 405 405 405",
@@ -339,6 +343,7 @@ def world(db: None) -> World:
         "care:estimate": [estimate.public_id],
         "care:estimate_acknowledge": [estimate.public_id],
         "care:estimate_issue": [cared.public_id],
+        "care:procedure_book": [cared.public_id],
     }
     for name in ("case", "case_print", "claim", "release", "reassign", "ask", "imaging"):
         args[f"review:{name}"] = [asked.public_id]

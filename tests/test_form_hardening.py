@@ -50,7 +50,7 @@ from care.models import (
     PlanItem,
     TreatmentPlan,
 )
-from care.services import plans
+from care.services import plans, procedures
 from clinic import two_factor
 from clinic.models import OutboundEmail, User
 from clinic.roles import Role, role_of
@@ -116,6 +116,7 @@ class World:
     draft_item: PlanItem  # its one line
     estimate: GoodFaithEstimate  # issued from version 1 of ``planned``
     shared_only: Case  # one shared plan, nothing else
+    procedure_at: datetime  # a free time of the physician for a procedure
 
 
 def _png() -> bytes:
@@ -224,6 +225,12 @@ def world(db: None) -> World:
         draft_item=draft_plan.items.get(),
         estimate=latest_estimate(planned),
         shared_only=shared_only,
+        procedure_at=scheduling.free_slots(
+            physician=physician.physician_profile,
+            consultation_type=procedures.procedure_type(),
+            start_day=timezone.localdate() + timedelta(days=2),
+            days=5,
+        )[0].starts_at,
     )
 
 
@@ -997,6 +1004,28 @@ FORMS: list[Form] = [
             ),
             ("estimates", w.shared_only.estimates.count(), 2),
         ],
+    ),
+    Form(
+        "care:procedure_book",
+        "desk",
+        to("care:procedure_book", lambda w: w.shared_only.public_id),
+        lambda w: {"starts_at": w.procedure_at.isoformat()},
+        lambda w: [
+            (
+                "type",
+                _last(w.shared_only.consultations.all()).consultation_type.slug,
+                "injection-procedure",
+            ),
+            ("patient", _last(w.shared_only.consultations.all()).patient_id, w.patient.pk),
+            ("physician", _last(w.shared_only.consultations.all()).physician_id, w.physician.pk),
+            ("at", _last(w.shared_only.consultations.all()).starts_at, w.procedure_at),
+            (
+                "estimate with its date",
+                _last(w.shared_only.estimates.all()).service_date is not None,
+                True,
+            ),
+        ],
+        get=200,
     ),
 ]
 

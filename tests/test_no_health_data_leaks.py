@@ -653,6 +653,10 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
         {"separately_scheduled": "Blood count at the oncology lab"},
     )
     desk.get(reverse("care:estimate", kwargs={"public_id": estimate.public_id}))
+    procedure = reverse("care:procedure_book", kwargs={"public_id": case_a.public_id})
+    procedure_slots = _slots(desk.get(procedure))
+    assert procedure_slots, "no free slots for the procedure"
+    desk.submit(procedure, {"starts_at": procedure_slots[0]})
 
     # --- Patient B: a shoulder nobody takes (the pool, and the admins are told), left
     # waiting past the target (escalated), imaging asked for and answered,

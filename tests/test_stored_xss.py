@@ -193,6 +193,7 @@ TYPED: dict[str, Typed] = {
             "patient: estimate A",  # copied into the estimate
             "front desk: estimates",
             "front desk: estimate A",
+            "front desk: book procedure A",
             *SUBMITTED,
             *draft(1, 8),
             *INTAKE_ADMIN,
@@ -1148,6 +1149,7 @@ PAGES: dict[str, Page] = {
     "patient: care A": Page("patient", "care:patient_care", _case("A")),
     "patient: estimate A": Page("patient", "care:estimate", lambda world: [_estimate(world)]),
     "front desk: estimates": Page("desk", "care:estimates"),
+    "front desk: book procedure A": Page("desk", "care:procedure_book", _case("A")),
     "front desk: estimate A": Page("desk", "care:estimate", lambda world: [_estimate(world)]),
     "admin: billable items": _admin("care_billableitem"),
     "admin: billable item": _admin("care_billableitem", _catalog("billable item")),
