@@ -13,6 +13,7 @@ from care.models import (
     BillingProvider,
     ClinicHoliday,
     EstimateDisclaimer,
+    InstructionTemplate,
 )
 
 
@@ -72,3 +73,10 @@ class EstimateDisclaimerAdmin(admin.ModelAdmin[EstimateDisclaimer]):
 
         published = disclaimer_publish(version=obj.version, body=obj.body)
         obj.pk = published.pk
+
+
+@admin.register(InstructionTemplate)
+class InstructionTemplateAdmin(admin.ModelAdmin[InstructionTemplate]):
+    list_display = ["text", "option", "days_from_procedure", "source", "is_active"]
+    list_filter = ["option", "is_active"]
+    list_select_related = ["option"]

@@ -354,6 +354,8 @@ class CareEvent(models.Model):
         ESTIMATE_REQUESTED = "estimate_requested", "Patient asked for a Good Faith Estimate"
         ESTIMATE_ISSUED = "estimate_issued", "Good Faith Estimate issued"
         ESTIMATE_ACKNOWLEDGED = "estimate_acknowledged", "Patient acknowledged the estimate"
+        INSTRUCTIONS_APPROVED = "instructions_approved", "Pre-procedure instructions approved"
+        INSTRUCTIONS_ACKNOWLEDGED = "instructions_acknowledged", "Patient read the instructions"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="care_events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -503,3 +505,114 @@ class EstimateAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.estimate}: received {self.at:%Y-%m-%d %H:%M}"
+
+
+class InstructionTemplate(models.Model):
+    """A pre-procedure instruction the clinic gives for a treatment option, with its
+    timing relative to the procedure day (negative: days before) and its source. A
+    template never reaches a patient by itself: the physician copies, edits and
+    approves it for each procedure (``ProcedureInstruction``)."""
+
+    option = models.ForeignKey(
+        TreatmentOption, on_delete=models.PROTECT, related_name="instruction_templates"
+    )
+    text = models.CharField(
+        max_length=300, help_text='Follows the date: "From Tuesday 3 March, <text>".'
+    )
+    days_from_procedure = models.SmallIntegerField(
+        validators=[MinValueValidator(-90), MaxValueValidator(30)],
+        help_text="-7: from a week before the procedure; 0: on the day.",
+    )
+    source = models.CharField(max_length=300, help_text="Where the instruction comes from.")
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["option__ladder_step", "days_from_procedure", "display_order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(days_from_procedure__gte=-90, days_from_procedure__lte=30),
+                name="instruction_timing_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.option.short_name}: {self.text[:60]}"
+
+
+@history("ProcedureInstruction")
+class ProcedureInstruction(models.Model):
+    """One instruction for one booked procedure, as the physician wrote it for this
+    patient. The patient sees it only once ``approved_at`` is set; an edit clears it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    procedure = models.ForeignKey(
+        "intake.Consultation", on_delete=models.CASCADE, related_name="instructions"
+    )
+    template = models.ForeignKey(
+        InstructionTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.CharField(max_length=300)
+    days_from_procedure = models.SmallIntegerField()
+    source = models.CharField(max_length=300, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["procedure", "days_from_procedure", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="instruction_has_text"),
+            models.CheckConstraint(
+                condition=Q(approved_at__isnull=True, approved_by__isnull=True)
+                | Q(approved_at__isnull=False, approved_by__isnull=False),
+                name="instruction_approved_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class InstructionAcknowledgement(models.Model):
+    """The patient confirmed they read the approved instructions of a procedure, as
+    they stood at ``at`` (for the procedure's time then)."""
+
+    procedure = models.ForeignKey(
+        "intake.Consultation", on_delete=models.CASCADE, related_name="instruction_receipts"
+    )
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["procedure", "at"]
+
+    def __str__(self) -> str:
+        return f"{self.procedure}: read {self.at:%Y-%m-%d %H:%M}"
+
+
+class InstructionReminder(models.Model):
+    """The one reminder e-mail before the first instruction date of a procedure: the
+    unique constraint makes the periodic task send it once, however often it runs; a
+    moved procedure has a new ``starts_at`` and so its own reminder."""
+
+    procedure = models.ForeignKey(
+        "intake.Consultation", on_delete=models.CASCADE, related_name="instruction_reminders"
+    )
+    starts_at = models.DateTimeField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "starts_at"], name="one_instruction_reminder_per_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure}: reminded {self.sent_at:%Y-%m-%d}"

@@ -17,6 +17,11 @@ urlpatterns = [
         views.estimate_acknowledge,
         name="estimate_acknowledge",
     ),
+    path(
+        "procedures/<uuid:public_id>/instructions-read/",
+        views.instructions_acknowledge,
+        name="instructions_acknowledge",
+    ),
     # The patient, physicians and the front desk.
     path("estimates/<uuid:public_id>/", views.estimate, name="estimate"),
     # The front desk.

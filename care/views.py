@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from care import selectors
 from care.forms import IssueForm, PlanForm, PlanItemForm, ReviseForm
 from care.models import GoodFaithEstimate, PlanItem, TreatmentPlan
-from care.services import estimates, plans, procedures
+from care.services import estimates, instructions, plans, procedures
 from clinic.access import client_ip, signed_in_user
 from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
@@ -28,7 +28,7 @@ from clinic.policy import (
     patient_area,
     review_area,
 )
-from intake.models import Case
+from intake.models import Case, Consultation
 
 
 def _own_case(request: HttpRequest, public_id: UUID) -> tuple[Case, User]:
@@ -193,6 +193,13 @@ def patient_care(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The patient's shared plan (the latest version) and their estimates."""
     case = _patients_case(request, public_id)
     current = next((p for p in selectors.plans_of(case) if p.is_shared), None)
+    procedure = procedures.booked_procedure(case)
+    dated = instructions.approved_for_patient(procedure) if procedure else []
+    read = (
+        procedure.instruction_receipts.filter(starts_at=procedure.starts_at).exists()
+        if procedure
+        else False
+    )
     audit_read(request, action=Action.VIEW, record=case, patient_id=case.patient_id)
     return render(
         request,
@@ -200,6 +207,9 @@ def patient_care(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "case": case,
             "plan": current,
+            "procedure": procedure,
+            "instructions": dated,
+            "instructions_read": read,
             "estimates": list(selectors.estimates_of(case)),
             "asked": case.estimates_due.open().filter(reason="requested").exists(),
         },
@@ -257,6 +267,23 @@ def estimate_acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
     )
     messages.success(request, "Thank you: your receipt of the estimate is recorded.")
     return redirect("care:estimate", public_id=document.public_id)
+
+
+@require_POST
+@patient_area
+def instructions_acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    procedure = get_object_or_404(
+        Consultation.objects.select_related("case"), public_id=public_id, patient=request.user
+    )
+    try:
+        instructions.instructions_acknowledge(
+            procedure=procedure, patient=signed_in_user(request), ip_address=client_ip(request)
+        )
+    except ClinicError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Thank you: we have recorded that you read the instructions.")
+    return redirect("care:patient_care", public_id=procedure.case.public_id)
 
 
 # --- The front desk ---------------------------------------------------------------------

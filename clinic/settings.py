@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "intake.tasks.send_consultation_reminders",
         "schedule": 5 * 60,
     },
+    "instruction-reminders": {
+        "task": "care.tasks.send_instruction_reminders",
+        "schedule": 60 * 60,
+    },
 }
 
 # Security. Production values are the defaults once DEBUG is off.

@@ -91,6 +91,7 @@ DATA_MIGRATIONS = [
     ("treatments.migrations.0004_seed_red_flags", "seed"),
     ("intake.migrations.0005_no_double_booking_and_types", "seed"),
     ("care.migrations.0002_seed_billable_items_and_disclaimers", "seed"),
+    ("care.migrations.0004_seed_instruction_templates", "seed"),
 ]
 
 

@@ -23,7 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image
 
-from care.services import plans
+from care.services import instructions, plans, procedures
 from clinic.models import User
 from clinic.roles import Role
 from intake import cases, services
@@ -76,6 +76,10 @@ EXPECTED: dict[str, dict[str, str]] = {
         "POST": "login 403 403 403 403 302 302",
     },
     "care:estimate_request": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 302 404 403 403 403 403",
+    },
+    "care:instructions_acknowledge": {
         "GET": "405 405 405 405 405 405 405",
         "POST": "login 302 404 403 403 403 403",
     },
@@ -313,6 +317,18 @@ def world(db: None) -> World:
     revised = plans.plan_revise(plan=shared, physician=physician, reason="A second session")
     estimate = latest_estimate(cared)
     draft_item = revised.items.get()
+    procedure = procedures.procedure_book(
+        case=cared,
+        starts_at=free_slots(
+            physician=physician.physician_profile,
+            consultation_type=procedures.procedure_type(),
+            start_day=timezone.localdate() + timedelta(days=2),
+            days=3,
+        )[0].starts_at,
+        booked_by=desk,
+    )
+    instructions.instructions_draft(procedure=procedure, physician=physician)
+    instructions.instructions_approve(procedure=procedure, physician=physician)
     draft = services.intake_start(patient=patient_a)
     image = services.imaging_file_add(
         intake=draft,
@@ -344,6 +360,7 @@ def world(db: None) -> World:
         "care:estimate_acknowledge": [estimate.public_id],
         "care:estimate_issue": [cared.public_id],
         "care:procedure_book": [cared.public_id],
+        "care:instructions_acknowledge": [procedure.public_id],
     }
     for name in ("case", "case_print", "claim", "release", "reassign", "ask", "imaging"):
         args[f"review:{name}"] = [asked.public_id]

@@ -47,10 +47,11 @@ from PIL import Image
 from care.models import (
     EstimateAcknowledgement,
     GoodFaithEstimate,
+    InstructionAcknowledgement,
     PlanItem,
     TreatmentPlan,
 )
-from care.services import plans, procedures
+from care.services import instructions, plans, procedures
 from clinic import two_factor
 from clinic.models import OutboundEmail, User
 from clinic.roles import Role, role_of
@@ -117,6 +118,7 @@ class World:
     estimate: GoodFaithEstimate  # issued from version 1 of ``planned``
     shared_only: Case  # one shared plan, nothing else
     procedure_at: datetime  # a free time of the physician for a procedure
+    procedure: Consultation  # a booked procedure with approved instructions
 
 
 def _png() -> bytes:
@@ -181,6 +183,20 @@ def world(db: None) -> World:
     draft_plan = plans.plan_revise(plan=first_version, physician=physician, reason="Two knees")
     shared_only = case_to_book(physician, patient=patient)
     shared_plan(shared_only, physician, "prp")
+    with_procedure = case_to_book(physician, patient=patient)
+    shared_plan(with_procedure, physician, "prp")
+    procedure = procedures.procedure_book(
+        case=with_procedure,
+        starts_at=scheduling.free_slots(
+            physician=physician.physician_profile,
+            consultation_type=procedures.procedure_type(),
+            start_day=timezone.localdate() + timedelta(days=2),
+            days=5,
+        )[0].starts_at,
+        booked_by=desk,
+    )
+    instructions.instructions_draft(procedure=procedure, physician=physician)
+    instructions.instructions_approve(procedure=procedure, physician=physician)
     # Last: a patient has one draft at a time, and submitting the cases above used it.
     draft = intake_ready_to_sign(patient)
     image = services.imaging_file_add(
@@ -225,6 +241,7 @@ def world(db: None) -> World:
         draft_item=draft_plan.items.get(),
         estimate=latest_estimate(planned),
         shared_only=shared_only,
+        procedure=procedure,
         procedure_at=scheduling.free_slots(
             physician=physician.physician_profile,
             consultation_type=procedures.procedure_type(),
@@ -1026,6 +1043,22 @@ FORMS: list[Form] = [
             ),
         ],
         get=200,
+    ),
+    Form(
+        "care:instructions_acknowledge",
+        "patient",
+        to("care:instructions_acknowledge", lambda w: w.procedure.public_id),
+        lambda w: {},
+        lambda w: [
+            (
+                "read by",
+                [
+                    r.patient_id
+                    for r in InstructionAcknowledgement.objects.filter(procedure=w.procedure)
+                ],
+                [w.patient.pk],
+            ),
+        ],
     ),
 ]
 

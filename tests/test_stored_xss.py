@@ -49,6 +49,7 @@ from care.models import (
     BillingProvider,
     ClinicHoliday,
     GoodFaithEstimate,
+    InstructionTemplate,
     TreatmentPlan,
 )
 from care.services.estimates import disclaimer_publish
@@ -472,6 +473,13 @@ TYPED: dict[str, Typed] = {
     ),
     "BillableItem.code": Typed("<s>1</s>", ("admin: billable items", "admin: billable item")),
     "BillableItem.note": Typed(image("coding note"), ("admin: billable item",)),
+    "InstructionTemplate.text": Typed(
+        script("instruction"), ("admin: instruction templates", "admin: instruction template")
+    ),
+    "InstructionTemplate.source": Typed(
+        image("instruction source"),
+        ("admin: instruction templates", "admin: instruction template"),
+    ),
     "ClinicHoliday.name": Typed(
         script("clinic holiday"), ("admin: clinic holidays", "admin: clinic holiday")
     ),
@@ -539,6 +547,9 @@ NOT_TYPED: dict[str, str] = {
     "GoodFaithEstimate.practitioner_npi": "a copy of PhysicianProfile.npi_number",
     "GoodFaithEstimate.disclaimer_sha256": "a copy of EstimateDisclaimer.sha256",
     "EstimateLine.description": "a copy of PlanItem.description",
+    "ProcedureInstruction.text": "a copy of InstructionTemplate.text; the physician's page to "
+    "edit it is not built yet",
+    "ProcedureInstruction.source": "a copy of InstructionTemplate.source",
     "EstimateLine.service_code": "written from PlanItem.code",
     "EstimateLine.diagnosis_code": "a copy of TreatmentPlan.icd10_code",
 }
@@ -649,6 +660,7 @@ def the_catalog_as_typed_in_the_admin() -> dict[str, models.Model]:
         "red flag": RedFlag.objects.get(slug="hot-swollen-joint-with-fever"),
     }
     rows["billable item"] = BillableItem.objects.get(code="0232T")
+    rows["instruction template"] = InstructionTemplate.objects.filter(option__slug="prp")[0]
     rows["clinic holiday"] = ClinicHoliday(day=date(2030, 12, 26), name="-")
     rows["billing provider"] = BillingProvider(
         name="-", npi_number="1234567893", tin="12-3456789", location="-"
@@ -1153,6 +1165,10 @@ PAGES: dict[str, Page] = {
     "front desk: estimate A": Page("desk", "care:estimate", lambda world: [_estimate(world)]),
     "admin: billable items": _admin("care_billableitem"),
     "admin: billable item": _admin("care_billableitem", _catalog("billable item")),
+    "admin: instruction templates": _admin("care_instructiontemplate"),
+    "admin: instruction template": _admin(
+        "care_instructiontemplate", _catalog("instruction template")
+    ),
     "admin: clinic holidays": _admin("care_clinicholiday"),
     "admin: clinic holiday": _admin("care_clinicholiday", _catalog("clinic holiday")),
     "admin: billing providers": _admin("care_billingprovider"),
@@ -1340,6 +1356,7 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "frontdesk:request_handled": "POST only",
     "frontdesk:incomplete_remind": "POST only",
     "care:plan_share": "POST only",
+    "care:instructions_acknowledge": "POST only",
     "care:plan_item": "POST (used in the world); shows care:plan on an error",
     "care:plan_revise": "POST (used in the world); shows care:plan on an error",
     "care:estimate_request": "POST only",
