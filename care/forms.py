@@ -90,3 +90,15 @@ class IssueForm(forms.Form):
         label="Services scheduled separately",
         help_text="E.g. imaging or laboratory tests another provider will bill.",
     )
+
+
+class InstructionForm(forms.Form):
+    text = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Instruction",
+        help_text='Follows the date: "From Tuesday 3 March, ..."',
+    )
+    days_from_procedure = forms.IntegerField(
+        min_value=-90, max_value=30, label="Days from the procedure (-7: a week before)"
+    )

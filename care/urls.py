@@ -9,6 +9,18 @@ urlpatterns = [
     path("plans/<uuid:public_id>/share/", views.plan_share, name="plan_share"),
     path("plans/<uuid:public_id>/revise/", views.plan_revise, name="plan_revise"),
     path("plan-items/<uuid:public_id>/", views.plan_item, name="plan_item"),
+    path(
+        "procedures/<uuid:public_id>/draft-instructions/",
+        views.instructions_draft,
+        name="instructions_draft",
+    ),
+    path(
+        "procedures/<uuid:public_id>/approve-instructions/",
+        views.instructions_approve,
+        name="instructions_approve",
+    ),
+    path("instructions/<uuid:public_id>/", views.instruction_edit, name="instruction_edit"),
+    path("instructions/<uuid:public_id>/drop/", views.instruction_drop, name="instruction_drop"),
     # The patient.
     path("my/<uuid:public_id>/", views.patient_care, name="patient_care"),
     path("my/<uuid:public_id>/ask-estimate/", views.estimate_request, name="estimate_request"),

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from care import selectors
-from care.forms import IssueForm, PlanForm, PlanItemForm, ReviseForm
-from care.models import GoodFaithEstimate, PlanItem, TreatmentPlan
+from care.forms import InstructionForm, IssueForm, PlanForm, PlanItemForm, ReviseForm
+from care.models import GoodFaithEstimate, PlanItem, ProcedureInstruction, TreatmentPlan
 from care.services import estimates, instructions, plans, procedures
 from clinic.access import client_ip, signed_in_user
 from clinic.audit import Action, audit_read, audit_reads, seen
@@ -49,6 +49,7 @@ def _plan_page(
     plan_form: PlanForm | None = None,
     item_forms: dict[int, PlanItemForm] | None = None,
     revise_form: ReviseForm | None = None,
+    instruction_forms: dict[int, InstructionForm] | None = None,
     refused: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -69,8 +70,20 @@ def _plan_page(
         )
         for item in (draft.items.all() if draft else [])
     } | (item_forms or {})
+    procedure = procedures.booked_procedure(case)
+    written = list(procedure.instructions.all()) if procedure else []
+    forms_by_instruction = {
+        i.pk: InstructionForm(
+            initial={"text": i.text, "days_from_procedure": i.days_from_procedure},
+            prefix=f"instruction-{i.public_id}",
+        )
+        for i in written
+    } | (instruction_forms or {})
     audit_read(request, action=Action.VIEW, record=case, patient_id=case.patient_id)
     context: dict[str, Any] = {
+        "procedure": procedure,
+        "instructions": [(i, forms_by_instruction[i.pk]) for i in written],
+        "patient_view": instructions.approved_for_patient(procedure) if procedure else [],
         "case": case,
         "draft": draft,
         "draft_items": [(item, forms_by_item[item.pk]) for item in draft.items.all()]
@@ -176,6 +189,79 @@ def plan_revise(request: HttpRequest, public_id: UUID) -> HttpResponse:
             messages.success(request, "A new draft version is open; change it, then share it.")
             return redirect("care:plan", public_id=case.public_id)
     return _plan_page(request, case, revise_form=form)
+
+
+def _procedure_of_mine(request: HttpRequest, public_id: UUID) -> tuple[Consultation, Case, User]:
+    procedure = get_object_or_404(Consultation.objects.select_related("case"), public_id=public_id)
+    case, me = _own_case(request, procedure.case.public_id)
+    return procedure, case, me
+
+
+def _instruction_of_mine(
+    request: HttpRequest, public_id: UUID
+) -> tuple[ProcedureInstruction, Case, User]:
+    instruction = get_object_or_404(
+        ProcedureInstruction.objects.select_related("procedure__case"), public_id=public_id
+    )
+    case, me = _own_case(request, instruction.procedure.case.public_id)
+    return instruction, case, me
+
+
+@require_POST
+@review_area
+def instructions_draft(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    procedure, case, me = _procedure_of_mine(request, public_id)
+    try:
+        made = instructions.instructions_draft(procedure=procedure, physician=me)
+    except ClinicError as error:
+        return _plan_page(request, case, refused=str(error))
+    messages.success(request, f"{len(made)} instruction(s) drafted: review them, then approve.")
+    return redirect("care:plan", public_id=case.public_id)
+
+
+@require_POST
+@review_area
+def instruction_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    instruction, case, me = _instruction_of_mine(request, public_id)
+    form = InstructionForm(request.POST, prefix=f"instruction-{instruction.public_id}")
+    if form.is_valid():
+        try:
+            instructions.instruction_edit(
+                instruction=instruction,
+                physician=me,
+                text=form.cleaned_data["text"],
+                days_from_procedure=form.cleaned_data["days_from_procedure"],
+            )
+        except ClinicError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Instruction saved; approve it to show it to the patient.")
+            return redirect("care:plan", public_id=case.public_id)
+    return _plan_page(request, case, instruction_forms={instruction.pk: form})
+
+
+@require_POST
+@review_area
+def instruction_drop(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    instruction, case, me = _instruction_of_mine(request, public_id)
+    try:
+        instructions.instruction_drop(instruction=instruction, physician=me)
+    except ClinicError as error:
+        return _plan_page(request, case, refused=str(error))
+    messages.success(request, "Instruction dropped for this patient.")
+    return redirect("care:plan", public_id=case.public_id)
+
+
+@require_POST
+@review_area
+def instructions_approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    procedure, case, me = _procedure_of_mine(request, public_id)
+    try:
+        instructions.instructions_approve(procedure=procedure, physician=me)
+    except ClinicError as error:
+        return _plan_page(request, case, refused=str(error))
+    messages.success(request, "Instructions approved; the patient can read them now.")
+    return redirect("care:plan", public_id=case.public_id)
 
 
 # --- The patient ------------------------------------------------------------------------

@@ -79,6 +79,22 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GET": "405 405 405 405 405 405 405",
         "POST": "login 302 404 403 403 403 403",
     },
+    "care:instruction_drop": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 302 404 403 403",
+    },
+    "care:instruction_edit": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 200 404 403 403",
+    },
+    "care:instructions_approve": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 302 404 403 403",
+    },
+    "care:instructions_draft": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 302 404 403 403",
+    },
     "care:instructions_acknowledge": {
         "GET": "405 405 405 405 405 405 405",
         "POST": "login 302 404 403 403 403 403",
@@ -361,6 +377,10 @@ def world(db: None) -> World:
         "care:estimate_issue": [cared.public_id],
         "care:procedure_book": [cared.public_id],
         "care:instructions_acknowledge": [procedure.public_id],
+        "care:instructions_draft": [procedure.public_id],
+        "care:instructions_approve": [procedure.public_id],
+        "care:instruction_edit": [procedure.instructions.all()[0].public_id],
+        "care:instruction_drop": [procedure.instructions.all()[0].public_id],
     }
     for name in ("case", "case_print", "claim", "release", "reassign", "ask", "imaging"):
         args[f"review:{name}"] = [asked.public_id]

@@ -49,6 +49,7 @@ from care.models import (
     GoodFaithEstimate,
     InstructionAcknowledgement,
     PlanItem,
+    ProcedureInstruction,
     TreatmentPlan,
 )
 from care.services import instructions, plans, procedures
@@ -119,6 +120,8 @@ class World:
     shared_only: Case  # one shared plan, nothing else
     procedure_at: datetime  # a free time of the physician for a procedure
     procedure: Consultation  # a booked procedure with approved instructions
+    pending: Consultation  # a booked procedure with instructions not yet approved
+    pending_nsaid: ProcedureInstruction  # one of them
 
 
 def _png() -> bytes:
@@ -197,6 +200,20 @@ def world(db: None) -> World:
     )
     instructions.instructions_draft(procedure=procedure, physician=physician)
     instructions.instructions_approve(procedure=procedure, physician=physician)
+    # A second booked procedure, with its instructions drafted and not approved.
+    unapproved = case_to_book(physician, patient=patient)
+    shared_plan(unapproved, physician, "bone-marrow-stem-cells", harvest_source="bone_marrow")
+    pending = procedures.procedure_book(
+        case=unapproved,
+        starts_at=scheduling.free_slots(
+            physician=physician.physician_profile,
+            consultation_type=procedures.procedure_type(),
+            start_day=timezone.localdate() + timedelta(days=2),
+            days=5,
+        )[0].starts_at,
+        booked_by=desk,
+    )
+    instructions.instructions_draft(procedure=pending, physician=physician)
     # Last: a patient has one draft at a time, and submitting the cases above used it.
     draft = intake_ready_to_sign(patient)
     image = services.imaging_file_add(
@@ -242,6 +259,8 @@ def world(db: None) -> World:
         estimate=latest_estimate(planned),
         shared_only=shared_only,
         procedure=procedure,
+        pending=pending,
+        pending_nsaid=pending.instructions.get(text__startswith="do not take ibuprofen"),
         procedure_at=scheduling.free_slots(
             physician=physician.physician_profile,
             consultation_type=procedures.procedure_type(),
@@ -404,6 +423,10 @@ def _plan_post(w: World) -> dict[str, Any]:
         "harvest_source": "",
         "note_to_patient": "Both sessions four weeks apart.",
     }
+
+
+def _pending_nsaid(w: World) -> ProcedureInstruction:
+    return w.pending_nsaid
 
 
 def _receipt(w: World) -> EstimateAcknowledgement:
@@ -1060,6 +1083,46 @@ FORMS: list[Form] = [
             ),
         ],
     ),
+    Form(
+        "care:instructions_draft",
+        "physician",
+        to("care:instructions_draft", lambda w: w.pending.public_id),
+        lambda w: {},
+        lambda w: [("drafted again", w.pending.instructions.count(), 4)],
+        changes=False,  # every template was already drafted: nothing new to copy
+    ),
+    Form(
+        "care:instruction_edit",
+        "physician",
+        to("care:instruction_edit", lambda w: _pending_nsaid(w).public_id),
+        lambda w: {
+            f"instruction-{_pending_nsaid(w).public_id}-text": "no ibuprofen.",
+            f"instruction-{_pending_nsaid(w).public_id}-days_from_procedure": "-3",
+        },
+        lambda w: [
+            ("text", _fresh(_pending_nsaid(w)).text, "no ibuprofen."),
+            ("days", _fresh(_pending_nsaid(w)).days_from_procedure, -3),
+            ("not approved", _fresh(_pending_nsaid(w)).approved_at, None),
+        ],
+        prefixes=("instruction-{instruction}",),
+    ),
+    Form(
+        "care:instruction_drop",
+        "physician",
+        to("care:instruction_drop", lambda w: _pending_nsaid(w).public_id),
+        lambda w: {},
+        lambda w: [("left", w.pending.instructions.count(), 3)],
+    ),
+    Form(
+        "care:instructions_approve",
+        "physician",
+        to("care:instructions_approve", lambda w: w.pending.public_id),
+        lambda w: {},
+        lambda w: [
+            ("approved", w.pending.instructions.filter(approved_at__isnull=True).count(), 0),
+            ("by", {i.approved_by_id for i in w.pending.instructions.all()}, {w.physician.pk}),
+        ],
+    ),
 ]
 
 
@@ -1193,7 +1256,11 @@ def hostile(form: Form, w: World) -> dict[str, Any]:
     extra = attacker_fields(w)
     added = dict(extra)
     for prefix in form.prefixes:
-        prefix = prefix.format(question=w.question.public_id, item=w.draft_item.public_id)
+        prefix = prefix.format(
+            question=w.question.public_id,
+            item=w.draft_item.public_id,
+            instruction=_pending_nsaid(w).public_id,
+        )
         added |= {f"{prefix}-{name}": value for name, value in extra.items()}
     return added | form.data(w)
 

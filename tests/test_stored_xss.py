@@ -53,6 +53,7 @@ from care.models import (
     TreatmentPlan,
 )
 from care.services.estimates import disclaimer_publish
+from care.services.procedures import procedure_type
 from clinic.models import OutboundEmail, PhysicianProfile, TimeOff, User
 from clinic.roles import Role
 from intake import services
@@ -457,6 +458,10 @@ TYPED: dict[str, Typed] = {
     ),
     "TreatmentPlan.change_reason": Typed(image("plan change"), ("physician: plan A",)),
     "PlanItem.adjustment_reason": Typed(link("charge reason"), ("physician: plan A",)),
+    # The physician's own wording of one instruction for case A's procedure.
+    "ProcedureInstruction.text": Typed(
+        link("my instruction"), ("physician: plan A", "patient: care A")
+    ),
     "GoodFaithEstimate.separately_scheduled": Typed(
         script("separately scheduled"), ("patient: estimate A", "front desk: estimate A")
     ),
@@ -473,12 +478,18 @@ TYPED: dict[str, Typed] = {
     ),
     "BillableItem.code": Typed("<s>1</s>", ("admin: billable items", "admin: billable item")),
     "BillableItem.note": Typed(image("coding note"), ("admin: billable item",)),
-    "InstructionTemplate.text": Typed(
-        script("instruction"), ("admin: instruction templates", "admin: instruction template")
+    "InstructionTemplate.text": Typed(  # copied into case A's procedure, and approved
+        script("instruction"),
+        (
+            "physician: plan A",
+            "patient: care A",
+            "admin: instruction templates",
+            "admin: instruction template",
+        ),
     ),
     "InstructionTemplate.source": Typed(
         image("instruction source"),
-        ("admin: instruction templates", "admin: instruction template"),
+        ("physician: plan A", "admin: instruction templates", "admin: instruction template"),
     ),
     "ClinicHoliday.name": Typed(
         script("clinic holiday"), ("admin: clinic holidays", "admin: clinic holiday")
@@ -547,8 +558,6 @@ NOT_TYPED: dict[str, str] = {
     "GoodFaithEstimate.practitioner_npi": "a copy of PhysicianProfile.npi_number",
     "GoodFaithEstimate.disclaimer_sha256": "a copy of EstimateDisclaimer.sha256",
     "EstimateLine.description": "a copy of PlanItem.description",
-    "ProcedureInstruction.text": "a copy of InstructionTemplate.text; the physician's page to "
-    "edit it is not built yet",
     "ProcedureInstruction.source": "a copy of InstructionTemplate.source",
     "EstimateLine.service_code": "written from PlanItem.code",
     "EstimateLine.diagnosis_code": "a copy of TreatmentPlan.icd10_code",
@@ -964,6 +973,28 @@ def build_world() -> World:
         reverse("care:estimate_issue", args=[a.public_id]),
         {"separately_scheduled": typed("GoodFaithEstimate.separately_scheduled")},
     )
+    # The front desk books the procedure; the physician drafts its instructions from the
+    # templates, rewrites one, and approves them.
+    procedure_at = free_slots(
+        physician=physician.physician_profile,
+        consultation_type=procedure_type(),
+        start_day=timezone.localdate() + timedelta(days=10),
+        days=5,
+    )[0].starts_at
+    desk.post(
+        reverse("care:procedure_book", args=[a.public_id]), {"starts_at": procedure_at.isoformat()}
+    )
+    procedure = Consultation.objects.get(case=a, consultation_type__slug="injection-procedure")
+    doctor.post(reverse("care:instructions_draft", args=[procedure.public_id]))
+    mine = procedure.instructions.get(text__startswith="do not take ibuprofen")
+    doctor.post(
+        reverse("care:instruction_edit", args=[mine.public_id]),
+        {
+            f"instruction-{mine.public_id}-text": typed("ProcedureInstruction.text"),
+            f"instruction-{mine.public_id}-days_from_procedure": "-5",
+        },
+    )
+    doctor.post(reverse("care:instructions_approve", args=[procedure.public_id]))
 
     # Case B, a minor's, signed with a parent: not a candidate.
     b = intake_through_the_pages(patient, patient_user, minor=True)
@@ -1357,6 +1388,10 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "frontdesk:incomplete_remind": "POST only",
     "care:plan_share": "POST only",
     "care:instructions_acknowledge": "POST only",
+    "care:instructions_draft": "POST only",
+    "care:instructions_approve": "POST only",
+    "care:instruction_drop": "POST only",
+    "care:instruction_edit": "POST (used in the world); shows care:plan on an error",
     "care:plan_item": "POST (used in the world); shows care:plan on an error",
     "care:plan_revise": "POST (used in the world); shows care:plan on an error",
     "care:estimate_request": "POST only",

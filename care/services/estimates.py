@@ -161,9 +161,12 @@ def _procedure(case: Case) -> Consultation | None:
     )
 
 
-def estimate_issue(*, case: Case, by: User, separately_scheduled: str = "") -> GoodFaithEstimate:
+def estimate_issue(
+    *, case: Case, by: User, separately_scheduled: str | None = None
+) -> GoodFaithEstimate:
     """Issues the estimate from the case's current (latest shared) plan, with the
-    booked procedure's date if there is one. Refuses when something the rule
+    booked procedure's date if there is one, and the services scheduled separately
+    (``None``: as on the case's last estimate). Refuses when something the rule
     requires is missing (the clinic's NPI or tax id, the patient's date of birth)."""
     _may_issue(by, case)
     with transaction.atomic():
@@ -192,6 +195,9 @@ def estimate_issue(*, case: Case, by: User, separately_scheduled: str = "") -> G
         intake = locked.intake
         if intake.date_of_birth is None:
             raise ClinicError("The patient's date of birth is missing.")
+        if separately_scheduled is None:
+            last = GoodFaithEstimate.objects.filter(case=locked).order_by("-issued_at").first()
+            separately_scheduled = last.separately_scheduled if last else ""
         items = list(plan.items.select_related("option"))
         procedure = _procedure(locked)
         profile = getattr(plan.physician, "physician_profile", None)

@@ -192,3 +192,66 @@ def test_a_refused_issue_keeps_what_was_typed(case, physician, front_desk, login
     assert response.status_code == 200
     html = response.content.decode()
     assert "not shared a plan" in html and "Typed by the desk" in html
+
+
+def test_the_physician_reviews_and_approves_instructions_the_patient_then_reads(
+    case, physician, other_physician, patient, front_desk, login
+) -> None:
+    from care.models import InstructionAcknowledgement, ProcedureInstruction
+    from care.services import procedures
+    from intake.scheduling import free_slots
+    from tests.factories import working_hours
+
+    working_hours(physician.physician_profile, weekdays=range(7))
+    shared_plan(case, physician, "prp")
+    procedure = procedures.procedure_book(
+        case=case,
+        starts_at=free_slots(
+            physician=physician.physician_profile,
+            consultation_type=procedures.procedure_type(),
+            start_day=timezone.localdate() + timedelta(days=14),
+            days=5,
+        )[0].starts_at,
+        booked_by=front_desk,
+    )
+    doctor = login(physician)
+    plan_page = reverse("care:plan", args=[case.public_id])
+    draft_url = reverse("care:instructions_draft", args=[procedure.public_id])
+    assert doctor.post(draft_url).status_code == 302
+    assert "The patient's medicines" in doctor.get(plan_page).content.decode()
+    nsaid = ProcedureInstruction.objects.get(text__startswith="do not take ibuprofen")
+    prefix = f"instruction-{nsaid.public_id}"
+    edit = reverse("care:instruction_edit", args=[nsaid.public_id])
+    bad = doctor.post(
+        edit, {f"{prefix}-text": "Typed words", f"{prefix}-days_from_procedure": "-400"}
+    )
+    assert bad.status_code == 200 and "Typed words" in bad.content.decode()
+    ok = doctor.post(
+        edit, {f"{prefix}-text": "no ibuprofen.", f"{prefix}-days_from_procedure": "-3"}
+    )
+    assert ok.status_code == 302
+    steroid = ProcedureInstruction.objects.get(days_from_procedure=-42)
+    assert (
+        doctor.post(reverse("care:instruction_drop", args=[steroid.public_id])).status_code == 302
+    )
+
+    mine = reverse("care:patient_care", args=[case.public_id])
+    pat = login(patient)
+    assert "no ibuprofen" not in pat.get(mine).content.decode()  # not approved yet
+    other = login(other_physician)
+    assert (
+        other.post(reverse("care:instructions_approve", args=[procedure.public_id])).status_code
+        == 404
+    )
+    doctor = login(physician)
+    assert (
+        doctor.post(reverse("care:instructions_approve", args=[procedure.public_id])).status_code
+        == 302
+    )
+    pat = login(patient)
+    page = pat.get(mine).content.decode()
+    assert "From " in page and "no ibuprofen." in page and "I have read these instructions" in page
+    read = pat.post(reverse("care:instructions_acknowledge", args=[procedure.public_id]))
+    assert read.status_code == 302
+    assert InstructionAcknowledgement.objects.get().patient == patient
+    assert "You confirmed you read" in pat.get(mine).content.decode()

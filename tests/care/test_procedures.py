@@ -100,3 +100,16 @@ def test_the_front_desk_books_from_the_estimates_list(
     assert response.status_code == 302
     assert url not in client.get(reverse("care:estimates")).content.decode()
     assert login(patient).get(url).status_code == 403
+
+
+def test_a_reissued_estimate_keeps_the_separately_scheduled_services(
+    case, physician, front_desk
+) -> None:
+    from care.services import estimates
+
+    shared_plan(case, physician, "prp")
+    estimates.estimate_issue(case=case, by=front_desk, separately_scheduled="Knee MRI elsewhere")
+    procedures.procedure_book(case=case, starts_at=slot(physician), booked_by=front_desk)
+    latest = latest_estimate(case)
+    assert latest.service_date is not None
+    assert latest.separately_scheduled == "Knee MRI elsewhere"
