@@ -193,7 +193,8 @@ def world(db: None) -> World:
         starts_at=scheduling.free_slots(
             physician=physician.physician_profile,
             consultation_type=procedures.procedure_type(),
-            start_day=timezone.localdate() + timedelta(days=2),
+            # Well after ``free_at``, which the booking rows take.
+            start_day=timezone.localdate() + timedelta(days=20),
             days=5,
         )[0].starts_at,
         booked_by=desk,
@@ -208,7 +209,8 @@ def world(db: None) -> World:
         starts_at=scheduling.free_slots(
             physician=physician.physician_profile,
             consultation_type=procedures.procedure_type(),
-            start_day=timezone.localdate() + timedelta(days=2),
+            # Well after ``free_at``, which the booking rows take.
+            start_day=timezone.localdate() + timedelta(days=20),
             days=5,
         )[0].starts_at,
         booked_by=desk,
