@@ -63,3 +63,27 @@ def require_front_desk(user: User, *, doing: str) -> None:
     """Services the front desk runs refuse anyone else (``doing``: what is refused)."""
     if role_of(user) not in FRONT_DESK_ROLES:
         raise ClinicError(f"Only the front desk {doing}.")
+
+
+class CaseRecord(Protocol):
+    patient_id: int
+    assigned_to_id: int | None
+
+
+def may_plan_care(user: User, case: CaseRecord) -> bool:
+    """Treatment plans, instructions and procedures: only the case's own physician
+    (not the pool, not a colleague asked for an opinion)."""
+    return role_of(user) == Role.PHYSICIAN and case.assigned_to_id == user.pk
+
+
+def may_read_estimate(user: User, record: PatientRecord) -> bool:
+    """A Good Faith Estimate is a billing document: the patient, the clinic's
+    physicians and the front desk (it holds codes and charges, no clinical notes)."""
+    role = role_of(user)
+    if role == Role.PATIENT:
+        return record.patient_id == user.pk
+    return role in (Role.PHYSICIAN, *FRONT_DESK_ROLES)
+
+
+# Good Faith Estimates: the patient, physicians and the front desk (see below).
+estimate_area = role_required(Role.PATIENT, Role.PHYSICIAN, *FRONT_DESK_ROLES)

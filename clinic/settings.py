@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "treatments",
     "clinic",
     "intake",
+    "care",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +261,10 @@ CELERY_BEAT_SCHEDULE = {
     "consultation-reminders": {
         "task": "intake.tasks.send_consultation_reminders",
         "schedule": 5 * 60,
+    },
+    "instruction-reminders": {
+        "task": "care.tasks.send_instruction_reminders",
+        "schedule": 60 * 60,
     },
 }
 

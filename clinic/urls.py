@@ -35,5 +35,6 @@ urlpatterns = [
     path("intake/", include("intake.urls.patient")),
     path("review/", include("intake.urls.review")),
     path("frontdesk/", include("intake.urls.frontdesk")),
+    path("care/", include("care.urls")),
     path("admin/", admin.site.urls),
 ]

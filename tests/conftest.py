@@ -108,6 +108,8 @@ DATA_MIGRATIONS = [
     ("treatments.migrations.0006_clinical_safety_review", "review"),
     ("intake.migrations.0009_consent_2026_12", "publish"),
     ("intake.migrations.0010_pain_asked_once_and_us_wording", "forwards"),
+    ("care.migrations.0002_seed_billable_items_and_disclaimers", "seed"),
+    ("care.migrations.0004_seed_instruction_templates", "seed"),
 ]
 
 

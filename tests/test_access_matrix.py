@@ -28,11 +28,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image
 
+from care.services import instructions, plans, procedures
 from clinic.models import User
 from clinic.roles import Role
 from intake import cases, services
 from intake.models import Case, Consultation, ConsultationType, InformationRequest
 from intake.scheduling import consultation_book, consultation_change_request, free_slots
+from tests.care.helpers import billing_provider, latest_estimate, shared_plan
 from tests.conftest import ClinicClient
 from tests.factories import (
     PhysicianFactory,
@@ -66,6 +68,69 @@ EXPECTED: dict[str, dict[str, str]] = {
         "POST": "login 403 403 200 200 200 200",
     },
     "admin:index": {"GET": "302 302 302 302 302 302 200", "POST": "302 302 302 302 302 302 200"},
+    # Care after the consultation: plans are the case's own physician's (a colleague
+    # gets a 404); estimates are the patient's, physicians' and the front desk's.
+    "care:estimate": {
+        "GET": "login 200 404 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "care:estimate_acknowledge": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 302 404 403 403 403 403",
+    },
+    "care:estimate_issue": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 403 403 302 302",
+    },
+    "care:estimate_request": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 302 404 403 403 403 403",
+    },
+    "care:instruction_drop": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 302 404 403 403",
+    },
+    "care:instruction_edit": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 200 404 403 403",
+    },
+    "care:instructions_approve": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 302 404 403 403",
+    },
+    "care:instructions_draft": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 302 404 403 403",
+    },
+    "care:instructions_acknowledge": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 302 404 403 403 403 403",
+    },
+    "care:procedure_book": {
+        "GET": "login 403 403 403 403 200 200",
+        "POST": "login 403 403 403 403 200 200",
+    },
+    "care:estimates": {
+        "GET": "login 403 403 403 403 200 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "care:patient_care": {
+        "GET": "login 200 404 403 403 403 403",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "care:plan": {"GET": "login 403 403 200 404 403 403", "POST": "login 403 403 200 404 403 403"},
+    "care:plan_item": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 200 404 403 403",
+    },
+    "care:plan_revise": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 200 404 403 403",
+    },
+    "care:plan_share": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 302 404 403 403",
+    },
     "frontdesk:book": {
         "GET": "login 403 403 403 403 200 200",
         "POST": "login 403 403 403 403 200 200",
@@ -270,6 +335,25 @@ def world(db: None) -> World:
     change = consultation_change_request(
         consultation=consultation, patient=patient_a, kind="reschedule"
     )
+    # A case with a shared plan, its estimate, and a new draft version.
+    billing_provider()
+    cared = case_to_book(physician, patient=patient_a)
+    shared = shared_plan(cared, physician, "prp")
+    revised = plans.plan_revise(plan=shared, physician=physician, reason="A second session")
+    estimate = latest_estimate(cared)
+    draft_item = revised.items.get()
+    procedure = procedures.procedure_book(
+        case=cared,
+        starts_at=free_slots(
+            physician=physician.physician_profile,
+            consultation_type=procedures.procedure_type(),
+            start_day=timezone.localdate() + timedelta(days=2),
+            days=3,
+        )[0].starts_at,
+        booked_by=desk,
+    )
+    instructions.instructions_draft(procedure=procedure, physician=physician)
+    instructions.instructions_approve(procedure=procedure, physician=physician)
     draft = services.intake_start(patient=patient_a)
     image = services.imaging_file_add(
         intake=draft,
@@ -291,6 +375,21 @@ def world(db: None) -> World:
         "frontdesk:incomplete_remind": [draft.public_id],
         "frontdesk:book": [to_book.public_id],
         "frontdesk:request_handled": [change.public_id],
+        "care:plan": [cared.public_id],
+        "care:plan_share": [revised.public_id],
+        "care:plan_revise": [shared.public_id],
+        "care:plan_item": [draft_item.public_id],
+        "care:patient_care": [cared.public_id],
+        "care:estimate_request": [cared.public_id],
+        "care:estimate": [estimate.public_id],
+        "care:estimate_acknowledge": [estimate.public_id],
+        "care:estimate_issue": [cared.public_id],
+        "care:procedure_book": [cared.public_id],
+        "care:instructions_acknowledge": [procedure.public_id],
+        "care:instructions_draft": [procedure.public_id],
+        "care:instructions_approve": [procedure.public_id],
+        "care:instruction_edit": [procedure.instructions.all()[0].public_id],
+        "care:instruction_drop": [procedure.instructions.all()[0].public_id],
     }
     for name in ("case", "case_print", "claim", "release", "reassign", "ask", "imaging"):
         args[f"review:{name}"] = [asked.public_id]

@@ -44,6 +44,15 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
+from care.models import (
+    EstimateAcknowledgement,
+    GoodFaithEstimate,
+    InstructionAcknowledgement,
+    PlanItem,
+    ProcedureInstruction,
+    TreatmentPlan,
+)
+from care.services import instructions, plans, procedures
 from clinic import two_factor
 from clinic.models import OutboundEmail, User
 from clinic.roles import Role, role_of
@@ -58,6 +67,7 @@ from intake.models import (
     Intake,
     ReviewDecision,
 )
+from tests.care.helpers import billing_provider, latest_estimate, shared_plan
 from tests.conftest import ClinicClient, current_code, second_factor_device
 from tests.factories import (
     PASSWORD,
@@ -104,6 +114,15 @@ class World:
     free_at: datetime  # a free time of the physician for a new consultation
     emails_sent: int  # the outbox's last primary key once the world was made
     new_staff: User  # signed in with a password, setting up their authenticator
+    planned: Case  # a shared plan (version 1, with its estimate) and a draft version 2
+    draft_plan: TreatmentPlan  # version 2 of ``planned``
+    draft_item: PlanItem  # its one line
+    estimate: GoodFaithEstimate  # issued from version 1 of ``planned``
+    shared_only: Case  # one shared plan, nothing else
+    procedure_at: datetime  # a free time of the physician for a procedure
+    procedure: Consultation  # a booked procedure with approved instructions
+    pending: Consultation  # a booked procedure with instructions not yet approved
+    pending_nsaid: ProcedureInstruction  # one of them
 
 
 def _png() -> bytes:
@@ -169,6 +188,42 @@ def world(db: None, time_machine: Any) -> World:
         start_day=timezone.localdate() + timedelta(days=2),
         days=5,
     )[0].starts_at
+    billing_provider()
+    planned = case_to_book(physician, patient=patient)
+    first_version = shared_plan(planned, physician, "prp")
+    draft_plan = plans.plan_revise(plan=first_version, physician=physician, reason="Two knees")
+    shared_only = case_to_book(physician, patient=patient)
+    shared_plan(shared_only, physician, "prp")
+    with_procedure = case_to_book(physician, patient=patient)
+    shared_plan(with_procedure, physician, "prp")
+    procedure = procedures.procedure_book(
+        case=with_procedure,
+        starts_at=scheduling.free_slots(
+            physician=physician.physician_profile,
+            consultation_type=procedures.procedure_type(),
+            # Well after ``free_at``, which the booking rows take.
+            start_day=timezone.localdate() + timedelta(days=20),
+            days=5,
+        )[0].starts_at,
+        booked_by=desk,
+    )
+    instructions.instructions_draft(procedure=procedure, physician=physician)
+    instructions.instructions_approve(procedure=procedure, physician=physician)
+    # A second booked procedure, with its instructions drafted and not approved.
+    unapproved = case_to_book(physician, patient=patient)
+    shared_plan(unapproved, physician, "bone-marrow-stem-cells", harvest_source="bone_marrow")
+    pending = procedures.procedure_book(
+        case=unapproved,
+        starts_at=scheduling.free_slots(
+            physician=physician.physician_profile,
+            consultation_type=procedures.procedure_type(),
+            # Well after ``free_at``, which the booking rows take.
+            start_day=timezone.localdate() + timedelta(days=20),
+            days=5,
+        )[0].starts_at,
+        booked_by=desk,
+    )
+    instructions.instructions_draft(procedure=pending, physician=physician)
     # Last: a patient has one draft at a time, and submitting the cases above used it.
     draft = intake_ready_to_sign(patient)
     image = services.imaging_file_add(
@@ -209,6 +264,20 @@ def world(db: None, time_machine: Any) -> World:
         free_at=free_at,
         emails_sent=OutboundEmail.objects.order_by("-pk").values_list("pk", flat=True)[0],
         new_staff=new_staff,
+        planned=planned,
+        draft_plan=draft_plan,
+        draft_item=draft_plan.items.get(),
+        estimate=latest_estimate(planned),
+        shared_only=shared_only,
+        procedure=procedure,
+        pending=pending,
+        pending_nsaid=pending.instructions.get(text__startswith="do not take ibuprofen"),
+        procedure_at=scheduling.free_slots(
+            physician=physician.physician_profile,
+            consultation_type=procedures.procedure_type(),
+            start_day=timezone.localdate() + timedelta(days=2),
+            days=5,
+        )[0].starts_at,
     )
 
 
@@ -352,6 +421,34 @@ def _signup_expect(w: World) -> list[Expectation]:
 
 def _image_upload() -> SimpleUploadedFile:
     return SimpleUploadedFile("mri.png", _png(), content_type="image/png")
+
+
+def _plan_post(w: World) -> dict[str, Any]:
+    return {
+        "options": [_prp()],
+        "body_region": _region("knee"),
+        "side": "right",
+        "condition": "",
+        "icd10_code": "M17.11",
+        "sessions": "2",
+        "weeks_between_sessions": "4",
+        "guidance": "ultrasound",
+        "harvest_source": "",
+        "note_to_patient": "Both sessions four weeks apart.",
+    }
+
+
+def _pending_nsaid(w: World) -> ProcedureInstruction:
+    return w.pending_nsaid
+
+
+def _receipt(w: World) -> EstimateAcknowledgement:
+    return EstimateAcknowledgement.objects.get(estimate=w.estimate)
+
+
+def _item_post(w: World) -> dict[str, Any]:
+    prefix = f"item-{w.draft_item.public_id}"
+    return {f"{prefix}-quantity": "1", f"{prefix}-charge": "950", f"{prefix}-reason": "Agreed"}
 
 
 FORMS: list[Form] = [
@@ -879,6 +976,178 @@ FORMS: list[Form] = [
             )
         ],
     ),
+    # --- Care after the consultation -------------------------------------------------------
+    Form(
+        "care:plan",
+        "physician",
+        to("care:plan", lambda w: w.planned.public_id),
+        _plan_post,
+        lambda w: [
+            ("sessions", _fresh(w.draft_plan).sessions, 2),
+            ("side", _fresh(w.draft_plan).side, "right"),
+            ("still a draft", _fresh(w.draft_plan).shared_at, None),
+            ("written by", _fresh(w.draft_plan).physician_id, w.physician.pk),
+            ("versions", w.planned.treatment_plans.count(), 2),
+        ],
+        get=200,
+    ),
+    Form(
+        "care:plan_item",
+        "physician",
+        to("care:plan_item", lambda w: w.draft_item.public_id),
+        _item_post,
+        lambda w: [
+            ("charge", str(_fresh(w.draft_item).charge), "950.00"),
+            ("reason", _fresh(w.draft_item).adjustment_reason, "Agreed"),
+            ("same plan", _fresh(w.draft_item).plan_id, w.draft_plan.pk),
+        ],
+        prefixes=("item-{item}",),
+    ),
+    Form(
+        "care:plan_share",
+        "physician",
+        to("care:plan_share", lambda w: w.draft_plan.public_id),
+        lambda w: {},
+        lambda w: [
+            ("shared", _fresh(w.draft_plan).shared_at is not None, True),
+            ("estimates", w.planned.estimates.count(), 2),
+            (
+                "for the patient",
+                _last(w.planned.estimates.all()).patient_name,
+                w.estimate.patient_name,
+            ),
+        ],
+    ),
+    Form(
+        "care:plan_revise",
+        "physician",
+        to("care:plan_revise", lambda w: _last(w.shared_only.treatment_plans.all()).public_id),
+        lambda w: {"reason": "A second knee"},
+        lambda w: [
+            ("new version", _last(w.shared_only.treatment_plans.all()).version, 2),
+            ("reason", _last(w.shared_only.treatment_plans.all()).change_reason, "A second knee"),
+            ("a draft", _last(w.shared_only.treatment_plans.all()).shared_at, None),
+        ],
+    ),
+    Form(
+        "care:estimate_request",
+        "patient",
+        to("care:estimate_request", lambda w: w.shared_only.public_id),
+        lambda w: {},
+        lambda w: [
+            (
+                "asked",
+                list(w.shared_only.estimates_due.values_list("reason", flat=True)),
+                ["requested"],
+            ),
+        ],
+    ),
+    Form(
+        "care:estimate_acknowledge",
+        "patient",
+        to("care:estimate_acknowledge", lambda w: w.estimate.public_id),
+        lambda w: {},
+        lambda w: [
+            (
+                "received by",
+                EstimateAcknowledgement.objects.get(estimate=w.estimate).patient_id,
+                w.patient.pk,
+            ),
+        ],
+    ),
+    Form(
+        "care:estimate_issue",
+        "desk",
+        to("care:estimate_issue", lambda w: w.shared_only.public_id),
+        lambda w: {"separately_scheduled": "Knee MRI"},
+        lambda w: [
+            ("issued by", _last(w.shared_only.estimates.all()).issued_by_id, w.desk.pk),
+            (
+                "separately",
+                _last(w.shared_only.estimates.all()).separately_scheduled,
+                "Knee MRI",
+            ),
+            ("estimates", w.shared_only.estimates.count(), 2),
+        ],
+    ),
+    Form(
+        "care:procedure_book",
+        "desk",
+        to("care:procedure_book", lambda w: w.shared_only.public_id),
+        lambda w: {"starts_at": w.procedure_at.isoformat()},
+        lambda w: [
+            (
+                "type",
+                _last(w.shared_only.consultations.all()).consultation_type.slug,
+                "injection-procedure",
+            ),
+            ("patient", _last(w.shared_only.consultations.all()).patient_id, w.patient.pk),
+            ("physician", _last(w.shared_only.consultations.all()).physician_id, w.physician.pk),
+            ("at", _last(w.shared_only.consultations.all()).starts_at, w.procedure_at),
+            (
+                "estimate with its date",
+                _last(w.shared_only.estimates.all()).service_date is not None,
+                True,
+            ),
+        ],
+        get=200,
+    ),
+    Form(
+        "care:instructions_acknowledge",
+        "patient",
+        to("care:instructions_acknowledge", lambda w: w.procedure.public_id),
+        lambda w: {},
+        lambda w: [
+            (
+                "read by",
+                [
+                    r.patient_id
+                    for r in InstructionAcknowledgement.objects.filter(procedure=w.procedure)
+                ],
+                [w.patient.pk],
+            ),
+        ],
+    ),
+    Form(
+        "care:instructions_draft",
+        "physician",
+        to("care:instructions_draft", lambda w: w.pending.public_id),
+        lambda w: {},
+        lambda w: [("drafted again", w.pending.instructions.count(), 4)],
+        changes=False,  # every template was already drafted: nothing new to copy
+    ),
+    Form(
+        "care:instruction_edit",
+        "physician",
+        to("care:instruction_edit", lambda w: _pending_nsaid(w).public_id),
+        lambda w: {
+            f"instruction-{_pending_nsaid(w).public_id}-text": "no ibuprofen.",
+            f"instruction-{_pending_nsaid(w).public_id}-days_from_procedure": "-3",
+        },
+        lambda w: [
+            ("text", _fresh(_pending_nsaid(w)).text, "no ibuprofen."),
+            ("days", _fresh(_pending_nsaid(w)).days_from_procedure, -3),
+            ("not approved", _fresh(_pending_nsaid(w)).approved_at, None),
+        ],
+        prefixes=("instruction-{instruction}",),
+    ),
+    Form(
+        "care:instruction_drop",
+        "physician",
+        to("care:instruction_drop", lambda w: _pending_nsaid(w).public_id),
+        lambda w: {},
+        lambda w: [("left", w.pending.instructions.count(), 3)],
+    ),
+    Form(
+        "care:instructions_approve",
+        "physician",
+        to("care:instructions_approve", lambda w: w.pending.public_id),
+        lambda w: {},
+        lambda w: [
+            ("approved", w.pending.instructions.filter(approved_at__isnull=True).count(), 0),
+            ("by", {i.approved_by_id for i in w.pending.instructions.all()}, {w.physician.pk}),
+        ],
+    ),
 ]
 
 
@@ -907,7 +1176,7 @@ CONTROL_PARAMETERS = {"action", "review", "next"}
 A_LONG_TIME_AGO = "2001-02-03T04:05:06+00:00"
 
 
-WATCHED_APPS = ("auth", "clinic", "intake", "treatments", "otp_totp", "otp_static")
+WATCHED_APPS = ("auth", "clinic", "intake", "treatments", "care", "otp_totp", "otp_static")
 
 
 def _watched_models() -> list[type[models.Model]]:
@@ -1012,7 +1281,11 @@ def hostile(form: Form, w: World) -> dict[str, Any]:
     extra = attacker_fields(w)
     added = dict(extra)
     for prefix in form.prefixes:
-        prefix = prefix.format(question=w.question.public_id)
+        prefix = prefix.format(
+            question=w.question.public_id,
+            item=w.draft_item.public_id,
+            instruction=_pending_nsaid(w).public_id,
+        )
         added |= {f"{prefix}-{name}": value for name, value in extra.items()}
     return added | form.data(w)
 

@@ -53,6 +53,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from care.models import GoodFaithEstimate, PlanItem, TreatmentPlan
 from clinic.celery import app as celery_app
 from clinic.models import OutboundEmail, User
 from clinic.roles import Role
@@ -71,6 +72,7 @@ from intake.models import (
     ReviewDecision,
 )
 from intake.tasks import escalate_overdue_cases, send_consultation_reminders
+from tests.care.helpers import billing_provider
 from tests.factories import UserFactory, working_hours
 from tests.intake.step_posts import (
     about_post,
@@ -607,6 +609,61 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
     desk.get(reverse("frontdesk:day"), {"date": f"{consultation.starts_at:%Y-%m-%d}"})
     doctor.get(reverse("review:calendar"))
 
+    # After the consultation: the physician writes the plan (a charge adjusted with a
+    # reason), shares it, which issues the self-pay patient's Good Faith Estimate; the
+    # patient reads and acknowledges it and asks for another; the desk lists and issues.
+    billing_provider()
+    plan_url = reverse("care:plan", kwargs={"public_id": case_a.public_id})
+    doctor.get(plan_url)
+    doctor.submit(
+        plan_url,
+        {
+            "options": [TreatmentOption.objects.get(slug="prp").pk],
+            "body_region": BodyRegion.objects.get(slug="knee").pk,
+            "side": "left",
+            "condition": "",
+            "icd10_code": "M17.12",
+            "sessions": "1",
+            "weeks_between_sessions": "0",
+            "guidance": "ultrasound",
+            "harvest_source": "",
+            "note_to_patient": canary("a-plan-note", "PRP after your chemotherapy ends"),
+        },
+    )
+    plan = TreatmentPlan.objects.get(case=case_a)
+    item = plan.items.get()
+    doctor.submit(
+        reverse("care:plan_item", kwargs={"public_id": item.public_id}),
+        {
+            f"item-{item.public_id}-quantity": "1",
+            f"item-{item.public_id}-charge": "900",
+            f"item-{item.public_id}-reason": canary("a-adjust-reason", "Discount: on chemotherapy"),
+        },
+    )
+    doctor.submit(reverse("care:plan_share", kwargs={"public_id": plan.public_id}))
+    doctor.submit(
+        reverse("care:plan_revise", kwargs={"public_id": plan.public_id}),
+        {"reason": canary("a-revise-reason", "Second knee after the sepsis")},
+    )
+    revised = TreatmentPlan.objects.get(case=case_a, version=2)
+    doctor.submit(reverse("care:plan_share", kwargs={"public_id": revised.public_id}))
+    estimate = GoodFaithEstimate.objects.filter(case=case_a).latest()
+    pat.get(detail_a)
+    pat.get(reverse("care:patient_care", kwargs={"public_id": case_a.public_id}))
+    pat.get(reverse("care:estimate", kwargs={"public_id": estimate.public_id}))
+    pat.submit(reverse("care:estimate_acknowledge", kwargs={"public_id": estimate.public_id}))
+    pat.submit(reverse("care:estimate_request", kwargs={"public_id": case_a.public_id}))
+    desk.get(reverse("care:estimates"))
+    desk.submit(
+        reverse("care:estimate_issue", kwargs={"public_id": case_a.public_id}),
+        {"separately_scheduled": "Blood count at the oncology lab"},
+    )
+    desk.get(reverse("care:estimate", kwargs={"public_id": estimate.public_id}))
+    procedure = reverse("care:procedure_book", kwargs={"public_id": case_a.public_id})
+    procedure_slots = _slots(desk.get(procedure))
+    assert procedure_slots, "no free slots for the procedure"
+    desk.submit(procedure, {"starts_at": procedure_slots[0]})
+
     # --- Patient B: a shoulder nobody takes (the pool, and the admins are told), left
     # waiting past the target (escalated), imaging asked for and answered,
     # reassigned, and declined by the colleague.
@@ -714,6 +771,8 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
             *Consultation.objects.all(),
             *CaseEvent.objects.all(),
             *CaseFlag.objects.all(),
+            *TreatmentPlan.objects.all(),
+            *PlanItem.objects.all(),
             *Condition.objects.all(),
             *RedFlag.objects.all(),
             *Contraindication.objects.all(),

@@ -43,6 +43,16 @@ from django.utils import timezone
 from django.utils.html import escape
 from PIL import Image
 
+from care.models import (
+    BillableItem,
+    BillingProvider,
+    ClinicHoliday,
+    GoodFaithEstimate,
+    InstructionTemplate,
+    TreatmentPlan,
+)
+from care.services.estimates import disclaimer_publish
+from care.services.procedures import procedure_type
 from clinic.models import OutboundEmail, PhysicianProfile, TimeOff, User
 from clinic.roles import Role
 from intake import services
@@ -182,6 +192,11 @@ TYPED: dict[str, Typed] = {
     "Intake.legal_name": Typed(
         script("legal name"),
         (
+            "physician: plan A",
+            "patient: estimate A",  # copied into the estimate
+            "front desk: estimates",
+            "front desk: estimate A",
+            "front desk: book procedure A",
             *SUBMITTED,
             *draft(1, 8),
             "physician: queue",
@@ -418,6 +433,60 @@ TYPED: dict[str, Typed] = {
             "admin: consent document",
         ),
     ),
+    # The physician's treatment plan for case A (version 1 shared, version 2 a draft),
+    # and the estimate the front desk issues when the patient asks.
+    "TreatmentPlan.note_to_patient": Typed(
+        script("plan note"), ("physician: plan A", "patient: care A")
+    ),
+    "TreatmentPlan.change_reason": Typed(image("plan change"), ("physician: plan A",)),
+    "PlanItem.adjustment_reason": Typed(link("charge reason"), ("physician: plan A",)),
+    # The physician's own wording of one instruction for case A's procedure.
+    "ProcedureInstruction.text": Typed(
+        link("my instruction"), ("physician: plan A", "patient: care A")
+    ),
+    "GoodFaithEstimate.separately_scheduled": Typed(
+        script("separately scheduled"), ("patient: estimate A", "front desk: estimate A")
+    ),
+    # A clinic admin, in the admin site: the care catalog (billable items and prices,
+    # the clinic's closures and billing details, the estimate's disclaimers).
+    "BillableItem.description": Typed(  # copied into plans and estimates
+        script("billable item"),
+        (
+            "physician: plan A",
+            "patient: estimate A",
+            "admin: billable items",
+            "admin: billable item",
+        ),
+    ),
+    "BillableItem.code": Typed("<s>1</s>", ("admin: billable items", "admin: billable item")),
+    "BillableItem.note": Typed(image("coding note"), ("admin: billable item",)),
+    "InstructionTemplate.text": Typed(  # copied into case A's procedure, and approved
+        script("instruction"),
+        (
+            "physician: plan A",
+            "patient: care A",
+            "admin: instruction templates",
+            "admin: instruction template",
+        ),
+    ),
+    "InstructionTemplate.source": Typed(
+        image("instruction source"),
+        ("physician: plan A", "admin: instruction templates", "admin: instruction template"),
+    ),
+    "ClinicHoliday.name": Typed(
+        script("clinic holiday"), ("admin: clinic holidays", "admin: clinic holiday")
+    ),
+    "BillingProvider.name": Typed(
+        image("billing provider"), ("admin: billing providers", "admin: billing provider")
+    ),
+    "BillingProvider.location": Typed(
+        link("billing location"), ("admin: billing providers", "admin: billing provider")
+    ),
+    # Published through the admin (``care.services.estimates.disclaimer_publish``).
+    "EstimateDisclaimer.body": Typed(script("disclaimer"), ("admin: estimate disclaimer",)),
+    "EstimateDisclaimer.version": Typed(  # 20 characters at most
+        "<u onclick=alert()>", ("admin: estimate disclaimers", "admin: estimate disclaimer")
+    ),
 }
 
 
@@ -452,6 +521,28 @@ NOT_TYPED: dict[str, str] = {
     "AuditEvent.record_type": "written by the system",
     "AuditEvent.record_id": "written by the system",
     "AuditEvent.request_id": "written by the system",
+    "BillingProvider.npi_number": "ten digits (validated)",
+    "BillingProvider.tin": "nine digits (validated)",
+    # The care record: copies and what the system writes.
+    "TreatmentPlan.icd10_code": "an ICD-10-CM code (validated by the plan's pattern)",
+    "PlanItem.description": "a copy of BillableItem.description",
+    "PlanItem.code": "a copy of BillableItem.code",
+    "CareEvent.note": "written by the system (quotes an adjustment's reason); no page shows it",
+    "EstimateDue.rule": "written by the system",
+    "GoodFaithEstimate.patient_name": "a copy of Intake.legal_name",
+    "GoodFaithEstimate.primary_service": "written from TreatmentOption.name and BodyRegion.name",
+    "GoodFaithEstimate.diagnosis_codes": "a copy of TreatmentPlan.icd10_code",
+    "GoodFaithEstimate.provider_name": "a copy of BillingProvider.name",
+    "GoodFaithEstimate.provider_npi": "a copy of BillingProvider.npi_number",
+    "GoodFaithEstimate.provider_tin": "a copy of BillingProvider.tin",
+    "GoodFaithEstimate.provider_location": "a copy of BillingProvider.location",
+    "GoodFaithEstimate.practitioner_name": "a copy of PhysicianProfile.display_name",
+    "GoodFaithEstimate.practitioner_npi": "a copy of PhysicianProfile.npi_number",
+    "GoodFaithEstimate.disclaimer_sha256": "a copy of EstimateDisclaimer.sha256",
+    "EstimateLine.description": "a copy of PlanItem.description",
+    "ProcedureInstruction.source": "a copy of InstructionTemplate.source",
+    "EstimateLine.service_code": "written from PlanItem.code",
+    "EstimateLine.diagnosis_code": "a copy of TreatmentPlan.icd10_code",
 }
 
 
@@ -563,6 +654,12 @@ def the_catalog_as_typed_in_the_admin() -> dict[str, models.Model]:
         "contraindication": Contraindication.objects.get(slug="infection"),
         "red flag": RedFlag.objects.get(slug="hot-swollen-joint-with-fever"),
     }
+    rows["billable item"] = BillableItem.objects.get(code="0232T")
+    rows["instruction template"] = InstructionTemplate.objects.filter(option__slug="prp")[0]
+    rows["clinic holiday"] = ClinicHoliday(day=date(2030, 12, 26), name="-")
+    rows["billing provider"] = BillingProvider(
+        name="-", npi_number="1234567893", tin="12-3456789", location="-"
+    )
     rows["instrument"] = instrument = Instrument.objects.filter(in_intake=True, is_active=True)[0]
     rows["instrument item"] = InstrumentItem.objects.filter(instrument=instrument)[0]
     rows["answer option"] = AnswerOption.objects.filter(instrument=instrument)[0]
@@ -577,6 +674,9 @@ def the_catalog_as_typed_in_the_admin() -> dict[str, models.Model]:
         version=typed("ConsentDocument.version"),
         title=typed("ConsentDocument.title"),
         body=typed("ConsentDocument.body"),
+    )
+    rows["estimate disclaimer"] = disclaimer_publish(
+        version=typed("EstimateDisclaimer.version"), body=typed("EstimateDisclaimer.body")
     )
     return rows
 
@@ -821,6 +921,67 @@ def build_world() -> World:
         reason=typed("TimeOff.reason"),
     )
 
+    # After the consultation, the physician writes case A's plan, adjusts a charge,
+    # shares it and starts a second version; the patient (who has insurance) asks for
+    # a Good Faith Estimate, and the front desk issues it.
+    doctor.post(
+        reverse("care:plan", args=[a.public_id]),
+        {
+            "options": [catalog["treatment option"].pk],
+            "body_region": catalog["body region"].pk,
+            "side": "left",
+            "condition": "",
+            "icd10_code": "M17.12",
+            "sessions": "1",
+            "weeks_between_sessions": "0",
+            "guidance": "ultrasound",
+            "harvest_source": "",
+            "note_to_patient": typed("TreatmentPlan.note_to_patient"),
+        },
+    )
+    plan = TreatmentPlan.objects.get(case=a)
+    item = plan.items.get()
+    doctor.post(
+        reverse("care:plan_item", args=[item.public_id]),
+        {
+            f"item-{item.public_id}-quantity": "1",
+            f"item-{item.public_id}-charge": "900",
+            f"item-{item.public_id}-reason": typed("PlanItem.adjustment_reason"),
+        },
+    )
+    doctor.post(reverse("care:plan_share", args=[plan.public_id]))
+    doctor.post(
+        reverse("care:plan_revise", args=[plan.public_id]),
+        {"reason": typed("TreatmentPlan.change_reason")},
+    )
+    patient.post(reverse("care:estimate_request", args=[a.public_id]))
+    desk.post(
+        reverse("care:estimate_issue", args=[a.public_id]),
+        {"separately_scheduled": typed("GoodFaithEstimate.separately_scheduled")},
+    )
+    # The front desk books the procedure; the physician drafts its instructions from the
+    # templates, rewrites one, and approves them.
+    procedure_at = free_slots(
+        physician=physician.physician_profile,
+        consultation_type=procedure_type(),
+        start_day=timezone.localdate() + timedelta(days=10),
+        days=5,
+    )[0].starts_at
+    desk.post(
+        reverse("care:procedure_book", args=[a.public_id]), {"starts_at": procedure_at.isoformat()}
+    )
+    procedure = Consultation.objects.get(case=a, consultation_type__slug="injection-procedure")
+    doctor.post(reverse("care:instructions_draft", args=[procedure.public_id]))
+    mine = procedure.instructions.get(text__startswith="do not take ibuprofen")
+    doctor.post(
+        reverse("care:instruction_edit", args=[mine.public_id]),
+        {
+            f"instruction-{mine.public_id}-text": typed("ProcedureInstruction.text"),
+            f"instruction-{mine.public_id}-days_from_procedure": "-5",
+        },
+    )
+    doctor.post(reverse("care:instructions_approve", args=[procedure.public_id]))
+
     # Case B, a minor's, signed with a parent: not a candidate.
     b = intake_through_the_pages(patient, patient_user, minor=True)
     doctor.post(
@@ -945,6 +1106,10 @@ def _catalog(name: str) -> Callable[[World], models.Model]:
     return lambda world: world.catalog[name]
 
 
+def _estimate(world: World) -> Any:
+    return GoodFaithEstimate.objects.filter(case=world.cases["A"]).latest().public_id
+
+
 def _user(key: str) -> Callable[[World], User]:
     def user(world: World) -> User:
         found = world.users[key]
@@ -999,6 +1164,26 @@ PAGES: dict[str, Page] = {
     "admin: instrument": _admin("intake_instrument", _catalog("instrument")),
     "admin: consent documents": _admin("intake_consentdocument"),
     "admin: consent document": _admin("intake_consentdocument", _catalog("consent document")),
+    "physician: plan A": Page("physician", "care:plan", _case("A")),
+    "patient: care A": Page("patient", "care:patient_care", _case("A")),
+    "patient: estimate A": Page("patient", "care:estimate", lambda world: [_estimate(world)]),
+    "front desk: estimates": Page("desk", "care:estimates"),
+    "front desk: book procedure A": Page("desk", "care:procedure_book", _case("A")),
+    "front desk: estimate A": Page("desk", "care:estimate", lambda world: [_estimate(world)]),
+    "admin: billable items": _admin("care_billableitem"),
+    "admin: billable item": _admin("care_billableitem", _catalog("billable item")),
+    "admin: instruction templates": _admin("care_instructiontemplate"),
+    "admin: instruction template": _admin(
+        "care_instructiontemplate", _catalog("instruction template")
+    ),
+    "admin: clinic holidays": _admin("care_clinicholiday"),
+    "admin: clinic holiday": _admin("care_clinicholiday", _catalog("clinic holiday")),
+    "admin: billing providers": _admin("care_billingprovider"),
+    "admin: billing provider": _admin("care_billingprovider", _catalog("billing provider")),
+    "admin: estimate disclaimers": _admin("care_estimatedisclaimer"),
+    "admin: estimate disclaimer": _admin(
+        "care_estimatedisclaimer", _catalog("estimate disclaimer")
+    ),
     "admin: access attempts": _admin("axes_accessattempt"),
     "admin: access failures": _admin("axes_accessfailurelog"),
     "admin: access log": _admin("axes_accesslog"),
@@ -1115,7 +1300,7 @@ def test_every_free_text_field_has_a_row() -> None:
     payload and the pages that show it) or a reason in NOT_TYPED."""
     text_fields = {
         f"{model.__name__}.{f.name}"
-        for app in ("clinic", "intake", "treatments")
+        for app in ("clinic", "intake", "treatments", "care")
         for model in apps.get_app_config(app).get_models()
         if not _copied_by_pghistory(model)
         for f in model._meta.get_fields()
@@ -1171,6 +1356,17 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "frontdesk:cancel": "POST (used in the world); shows frontdesk:consultation on an error",
     "frontdesk:request_handled": "POST only",
     "frontdesk:incomplete_remind": "POST only",
+    "care:plan_share": "POST only",
+    "care:instructions_acknowledge": "POST only",
+    "care:instructions_draft": "POST only",
+    "care:instructions_approve": "POST only",
+    "care:instruction_drop": "POST only",
+    "care:instruction_edit": "POST (used in the world); shows care:plan on an error",
+    "care:plan_item": "POST (used in the world); shows care:plan on an error",
+    "care:plan_revise": "POST (used in the world); shows care:plan on an error",
+    "care:estimate_request": "POST only",
+    "care:estimate_acknowledge": "POST only",
+    "care:estimate_issue": "POST (used in the world); shows care:estimates on an error",
 }
 
 

@@ -31,7 +31,7 @@ def test_seed_demo_creates_one_account_per_role_and_prints_the_logins(db, settin
     first, second = regions.values()
     assert first and second and first.isdisjoint(second)
     roles = [account.role for account in DEMO_ACCOUNTS]
-    assert roles.count(Role.PATIENT) == 7 and roles.count(Role.PHYSICIAN) == 2
+    assert roles.count(Role.PATIENT) == 8 and roles.count(Role.PHYSICIAN) == 2
 
 
 def test_seed_demo_twice_changes_nothing(db, settings):
@@ -40,9 +40,9 @@ def test_seed_demo_twice_changes_nothing(db, settings):
     before = list(User.objects.order_by("pk").values("pk", "email", "password"))
     call_command("seed_demo")
     assert list(User.objects.order_by("pk").values("pk", "email", "password")) == before
-    assert Intake.objects.count() == 7
-    assert Case.objects.count() == 6
-    assert Consultation.objects.count() == 1
+    assert Intake.objects.count() == 8
+    assert Case.objects.count() == 7
+    assert Consultation.objects.count() == 3  # Omar's, and Grace's consultation and procedure
 
 
 def test_seed_demo_gives_maria_a_submitted_case_and_tom_a_draft(db, settings):
@@ -80,6 +80,7 @@ def test_seed_demo_fills_both_queues_and_the_pool_with_each_priority(db, setting
         "ben": (None, "Routine"),
         "lucy": ("dr.patel@clinic.example", "Routine"),
         "omar": ("dr.lee@clinic.example", "Routine"),
+        "grace": ("dr.lee@clinic.example", "Routine"),
     }
 
 
@@ -87,7 +88,9 @@ def test_seed_demo_has_a_case_to_book_a_booking_and_an_incomplete_intake(db, set
     settings.DEBUG = True
     call_command("seed_demo")
     assert [case.patient.email for case in Case.objects.to_schedule()] == ["lucy@clinic.example"]
-    booked = Consultation.objects.select_related("patient", "physician").get()
+    booked = Consultation.objects.select_related("patient", "physician").get(
+        patient__email="omar@clinic.example"
+    )
     assert (booked.patient.email, booked.physician.email, booked.state) == (
         "omar@clinic.example",
         "dr.lee@clinic.example",
@@ -153,3 +156,21 @@ def test_the_readme_gives_the_demo_physicians_working_hours_as_seeded(db, settin
         ]
         short_name = f"Dr {profile.display_name.split()[-1]}"  # as the README calls them
         assert f"{short_name} {', '.join(parts)}" in readme
+
+
+def test_seed_demo_tells_grace_s_story_after_the_consultation(db, settings):
+    from care.models import GoodFaithEstimate
+    from care.services import instructions, plans, procedures
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    case = Case.objects.get(patient__email="grace@clinic.example")
+    assert case.consultations.filter(state=Consultation.State.COMPLETED).count() == 1
+    plan = plans.current_plan(case)
+    assert plan is not None and plan.sessions == 2
+    latest = GoodFaithEstimate.objects.filter(case=case).latest()
+    assert latest.service_date is not None  # re-issued with the procedure's date
+    assert GoodFaithEstimate.objects.filter(case=case, acknowledgement__isnull=False).exists()
+    procedure = procedures.booked_procedure(case)
+    assert procedure is not None and procedure.starts_at > timezone.now()
+    assert len(instructions.approved_for_patient(procedure)) == 3

@@ -53,6 +53,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("ben@clinic.example", "Ben Okafor", Role.PATIENT),
     DemoAccount("lucy@clinic.example", "Lucy Chen", Role.PATIENT),
     DemoAccount("omar@clinic.example", "Omar Haddad", Role.PATIENT),
+    DemoAccount("grace@clinic.example", "Grace Kim", Role.PATIENT),
 ]
 # A draft started this many days ago shows on the front desk's incomplete list.
 DEMO_DRAFT_AGE_DAYS = 5
@@ -215,6 +216,16 @@ class Command(BaseCommand):
                     f"  booked for {timezone.localtime(booked.starts_at):%a %d %b %H:%M}; "
                     "see the front desk's day view."
                 )
+        grace = User.objects.get(email="grace@clinic.example")
+        if not Intake.objects.filter(patient=grace).exists():
+            from care.demo import demo_care_story
+
+            case = demo_care_story(grace, front_desk=front_desk)
+            lines.append(
+                f"Grace's knee (case {case.reference}): consultation held, PRP plan shared, "
+                "Good Faith Estimate issued and acknowledged, procedure booked with approved "
+                "instructions."
+            )
         tom = User.objects.get(email="tom@clinic.example")
         if not Intake.objects.filter(patient=tom).exists():
             draft = demo.demo_draft(tom)

@@ -1,0 +1,618 @@
+"""What happens after the consultation: the physician's treatment plan, its billable
+items, and the Good Faith Estimate a self-pay patient receives from it.
+
+Catalog data (billable items per treatment option, the estimate's disclaimers, the
+clinic's own holidays and billing details) is edited in the admin; the first rows
+come from the data migration ``0002_seed_billable_items_and_disclaimers``.
+
+Records a patient has seen are never edited: a shared plan version and an issued
+estimate are guarded by database triggers (see ``Meta.triggers``), so not even a
+stray ``queryset.update()`` can rewrite them. A change is a new version.
+"""
+
+import hashlib
+import uuid
+from decimal import Decimal
+
+import pgtrigger
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.models import history
+from intake.models import Case, Complaint
+from treatments.models import BodyRegion, Condition, TreatmentOption
+
+ICD10_CM = RegexValidator(
+    r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$",
+    "An ICD-10-CM code looks like M17.12: a letter, two characters, then an optional "
+    "dot and up to four more.",
+)
+NPI = RegexValidator(r"^\d{10}$", "An NPI number has 10 digits.")
+TIN = RegexValidator(r"^\d{2}-?\d{7}$", "A tax identification number has 9 digits (12-3456789).")
+
+# Rows of a child table may change only while their plan is a draft: the trigger
+# function reads the plan's ``shared_at`` (a pgtrigger condition cannot look at
+# another table). NEW is NULL on DELETE and OLD on INSERT, hence the COALESCE.
+_CHILD_OF_SHARED_PLAN = """
+    IF EXISTS (
+        SELECT 1 FROM care_treatmentplan
+        WHERE id IN (NEW.plan_id, OLD.plan_id) AND shared_at IS NOT NULL
+    ) THEN
+        RAISE EXCEPTION 'A shared treatment plan is never changed; write a new version.'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN COALESCE(NEW, OLD);
+"""
+
+
+def _frozen_with_plan(name: str) -> pgtrigger.Trigger:
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+        func=_CHILD_OF_SHARED_PLAN,
+    )
+
+
+class BillableItem(models.Model):
+    """What the clinic charges for one part of a treatment option, as its cash price.
+    A plan copies these rows; later price changes do not touch plans or estimates."""
+
+    class CodeSystem(models.TextChoices):
+        CPT = "cpt", "CPT"
+        HCPCS = "hcpcs", "HCPCS Level II"
+
+    option = models.ForeignKey(
+        TreatmentOption, on_delete=models.PROTECT, related_name="billable_items"
+    )
+    description = models.CharField(max_length=200)
+    code_system = models.CharField(
+        max_length=10, choices=CodeSystem.choices, blank=True, help_text="Empty: no code exists."
+    )
+    code = models.CharField(max_length=10, blank=True)
+    cash_price = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    price_is_example = models.BooleanField(
+        default=False,
+        help_text="The shipped example price, not yet set by the clinic; plans warn the physician.",
+    )
+    included_by_default = models.BooleanField(
+        default=True, help_text="Copied into a new plan for this option."
+    )
+    note = models.CharField(max_length=300, blank=True, help_text="For staff (coding notes).")
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["option__ladder_step", "display_order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(code_system="") & Q(code="")) | (~Q(code_system="") & ~Q(code="")),
+                name="billable_item_code_with_system",
+            ),
+            models.CheckConstraint(
+                condition=Q(cash_price__gte=0), name="billable_item_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.option.short_name}: {self.description}"
+
+    @property
+    def service_code(self) -> str:
+        return f"{self.get_code_system_display()} {self.code}" if self.code else ""
+
+
+class ClinicHoliday(models.Model):
+    """A day the clinic is closed besides the US federal holidays: not a business day
+    for the estimate's deadlines."""
+
+    day = models.DateField(unique=True)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name}"
+
+
+class BillingProvider(models.Model):
+    """The clinic as the provider named on its Good Faith Estimates (45 CFR
+    149.610(c)(1)(v)): name, NPI, tax identification number and location."""
+
+    name = models.CharField(max_length=200)
+    npi_number = models.CharField("NPI number", max_length=10, validators=[NPI])
+    tin = models.CharField("tax identification number", max_length=10, validators=[TIN])
+    location = models.CharField(max_length=300, help_text="Street address, city, state, ZIP.")
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=Q(is_current=True),
+                name="one_current_billing_provider",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EstimateDisclaimer(models.Model):
+    """The disclaimers printed on every estimate. Versions are kept like the consent
+    text; an estimate records the version and the SHA-256 of the exact text."""
+
+    version = models.CharField(max_length=20, unique=True)
+    body = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
+    sha256 = models.CharField(max_length=64, editable=False)
+    is_current = models.BooleanField(default=False)
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=Q(is_current=True),
+                name="one_current_estimate_disclaimer",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="disclaimer_text_fixed",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("body", "version", "sha256"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Estimate disclaimers (version {self.version})"
+
+    @staticmethod
+    def digest(body: str) -> str:
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.body.split("\n\n") if p.strip()]
+
+
+class TreatmentPlanQuerySet(models.QuerySet["TreatmentPlan"]):
+    def shared(self) -> "TreatmentPlanQuerySet":
+        return self.filter(shared_at__isnull=False)
+
+
+@history("TreatmentPlan")
+class TreatmentPlan(models.Model):
+    """One version of the plan a physician agreed with the patient. A draft is edited
+    in place; once shared with the patient it is frozen (a trigger refuses any
+    change), and a change is the next version. The patient's current plan is the
+    highest shared version."""
+
+    class Guidance(models.TextChoices):
+        ULTRASOUND = "ultrasound", "Ultrasound"
+        FLUOROSCOPY = "fluoroscopy", "Fluoroscopy (X-ray)"
+        NONE = "none", "None (landmark-guided)"
+
+    class HarvestSource(models.TextChoices):
+        BONE_MARROW = "bone_marrow", "Bone marrow (back of the hip bone)"
+        ADIPOSE = "adipose", "Fat tissue (abdomen)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="treatment_plans")
+    version = models.PositiveSmallIntegerField()
+    physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    options = models.ManyToManyField["TreatmentOption", "PlannedOption"](
+        TreatmentOption, through="PlannedOption", related_name="+"
+    )
+    body_region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=10, choices=Complaint.Side.choices)
+    condition = models.ForeignKey(
+        Condition, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    icd10_code = models.CharField("ICD-10-CM code", max_length=8, validators=[ICD10_CM])
+    sessions = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    weeks_between_sessions = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(52)]
+    )
+    guidance = models.CharField(max_length=20, choices=Guidance.choices)
+    harvest_source = models.CharField(max_length=20, choices=HarvestSource.choices, blank=True)
+    note_to_patient = models.TextField(blank=True)
+    change_reason = models.TextField(blank=True, help_text="Why this version replaces the last.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    shared_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TreatmentPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="one_plan_per_version"),
+            # At most one draft per case: the next version is written in one place.
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(shared_at__isnull=True), name="one_draft_plan"
+            ),
+            models.CheckConstraint(
+                condition=Q(sessions__gte=1, sessions__lte=12), name="plan_sessions_1_12"
+            ),
+            models.CheckConstraint(
+                condition=Q(version=1) | ~Q(change_reason=""), name="plan_revision_has_reason"
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="shared_plan_frozen",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__shared_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} plan v{self.version}"
+
+    @property
+    def is_shared(self) -> bool:
+        return self.shared_at is not None
+
+    @property
+    def target(self) -> str:
+        side = "" if self.side == Complaint.Side.NOT_APPLICABLE else f"{self.get_side_display()} "
+        return f"{side}{self.body_region.name.lower()}".capitalize()
+
+
+class PlannedOption(models.Model):
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="planned")
+    option = models.ForeignKey(TreatmentOption, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["plan", "option__ladder_step"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "option"], name="plan_option_once"),
+        ]
+        triggers = [_frozen_with_plan("planned_option_frozen_with_plan")]
+
+    def __str__(self) -> str:
+        return str(self.option)
+
+
+@history("PlanItem")
+class PlanItem(models.Model):
+    """One line of a plan: copied from a billable item, its charge adjustable by the
+    physician only with a reason (the database refuses a changed charge without one)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="items")
+    option = models.ForeignKey(TreatmentOption, on_delete=models.PROTECT, related_name="+")
+    billable_item = models.ForeignKey(
+        BillableItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    description = models.CharField(max_length=200)
+    code_system = models.CharField(
+        max_length=10, choices=BillableItem.CodeSystem.choices, blank=True
+    )
+    code = models.CharField(max_length=10, blank=True)
+    quantity = models.PositiveSmallIntegerField(default=1)
+    catalog_unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    price_is_example = models.BooleanField(default=False)
+    charge = models.DecimalField(max_digits=10, decimal_places=2)
+    adjustment_reason = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["plan", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(charge=F("catalog_unit_price") * F("quantity"))
+                | ~Q(adjustment_reason=""),
+                name="plan_item_adjusted_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(charge__gte=0), name="plan_item_charge_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="plan_item_quantity_positive"
+            ),
+        ]
+        triggers = [_frozen_with_plan("plan_item_frozen_with_plan")]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def service_code(self) -> str:
+        return f"{self.get_code_system_display()} {self.code}" if self.code else ""
+
+    @property
+    def catalog_charge(self) -> Decimal:
+        return self.catalog_unit_price * self.quantity
+
+    @property
+    def is_adjusted(self) -> bool:
+        return self.charge != self.catalog_charge
+
+
+class CareEvent(models.Model):
+    """The care record's history: who did what, when, and why (plans, estimates)."""
+
+    class Kind(models.TextChoices):
+        PLAN_WRITTEN = "plan_written", "Plan drafted"
+        PLAN_CHANGED = "plan_changed", "Draft plan changed"
+        ITEM_ADJUSTED = "item_adjusted", "Plan charge adjusted"
+        PLAN_SHARED = "plan_shared", "Plan shared with the patient"
+        PLAN_REVISED = "plan_revised", "New plan version started"
+        ESTIMATE_DUE = "estimate_due", "Good Faith Estimate due"
+        ESTIMATE_REQUESTED = "estimate_requested", "Patient asked for a Good Faith Estimate"
+        ESTIMATE_ISSUED = "estimate_issued", "Good Faith Estimate issued"
+        ESTIMATE_ACKNOWLEDGED = "estimate_acknowledged", "Patient acknowledged the estimate"
+        INSTRUCTIONS_APPROVED = "instructions_approved", "Pre-procedure instructions approved"
+        INSTRUCTIONS_ACKNOWLEDGED = "instructions_acknowledged", "Patient read the instructions"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="care_events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.get_kind_display()}"
+
+
+class EstimateDueQuerySet(models.QuerySet["EstimateDue"]):
+    def open(self) -> "EstimateDueQuerySet":
+        return self.filter(fulfilled_by__isnull=True)
+
+
+@history("EstimateDue")
+class EstimateDue(models.Model):
+    """A Good Faith Estimate the clinic owes by ``due_on`` (a date in the clinic's
+    time zone, end of that business day): opened when the procedure is booked or the
+    patient asks, closed by the first estimate issued after it opened."""
+
+    class Reason(models.TextChoices):
+        SCHEDULED = "scheduled", "Procedure booked"
+        REQUESTED = "requested", "Patient asked"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="estimates_due")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    opened_at = models.DateTimeField()
+    opened_on = models.DateField(help_text="The local date of booking or of the request.")
+    service_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField()
+    rule = models.CharField(max_length=200, help_text="Which deadline applies, in words.")
+    fulfilled_by = models.ForeignKey(
+        "GoodFaithEstimate", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = EstimateDueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [
+            models.Index(
+                fields=["due_on"], name="estimate_due_open", condition=Q(fulfilled_by__isnull=True)
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_on__gte=F("opened_on")), name="estimate_due_after_opening"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference}: estimate due {self.due_on:%Y-%m-%d}"
+
+
+class GoodFaithEstimate(models.Model):
+    """A Good Faith Estimate as issued (45 CFR 149.610(c)): everything it says is
+    copied here when it is issued, so it reads the same after the plan, the prices,
+    the patient's details or the clinic's details change. Never changed or deleted
+    (a trigger refuses both); a new plan version means a new estimate."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="estimates")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="estimates")
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    patient_name = models.CharField(max_length=150)
+    patient_date_of_birth = models.DateField()
+    primary_service = models.CharField(max_length=300)
+    service_date = models.DateField(null=True, blank=True)
+    diagnosis_codes = models.CharField(max_length=100)
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    provider_name = models.CharField(max_length=200)
+    provider_npi = models.CharField(max_length=10)
+    provider_tin = models.CharField(max_length=10)
+    provider_location = models.CharField(max_length=300)
+    practitioner_name = models.CharField(max_length=150)
+    practitioner_npi = models.CharField(max_length=10, blank=True)
+    separately_scheduled = models.TextField(blank=True)
+    disclaimer = models.ForeignKey(EstimateDisclaimer, on_delete=models.PROTECT, related_name="+")
+    disclaimer_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["case", "issued_at", "pk"]
+        get_latest_by = "issued_at"
+        triggers = [
+            pgtrigger.Protect(
+                name="issued_estimate_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Good Faith Estimate {self.case.reference} ({self.issued_at:%Y-%m-%d})"
+
+
+class EstimateLine(models.Model):
+    estimate = models.ForeignKey(GoodFaithEstimate, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=200)
+    service_code = models.CharField(max_length=20, blank=True)
+    diagnosis_code = models.CharField(max_length=8)
+    quantity = models.PositiveSmallIntegerField()
+    charge = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["estimate", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["estimate", "position"], name="estimate_line_once"),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="estimate_line_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class EstimateAcknowledgement(models.Model):
+    """The patient confirmed receipt: when, and from which address."""
+
+    estimate = models.OneToOneField(
+        GoodFaithEstimate, on_delete=models.PROTECT, related_name="acknowledgement"
+    )
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        triggers = [
+            pgtrigger.Protect(
+                name="estimate_receipt_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.estimate}: received {self.at:%Y-%m-%d %H:%M}"
+
+
+class InstructionTemplate(models.Model):
+    """A pre-procedure instruction the clinic gives for a treatment option, with its
+    timing relative to the procedure day (negative: days before) and its source. A
+    template never reaches a patient by itself: the physician copies, edits and
+    approves it for each procedure (``ProcedureInstruction``)."""
+
+    option = models.ForeignKey(
+        TreatmentOption, on_delete=models.PROTECT, related_name="instruction_templates"
+    )
+    text = models.CharField(
+        max_length=300, help_text='Follows the date: "From Tuesday 3 March, <text>".'
+    )
+    days_from_procedure = models.SmallIntegerField(
+        validators=[MinValueValidator(-90), MaxValueValidator(30)],
+        help_text="-7: from a week before the procedure; 0: on the day.",
+    )
+    source = models.CharField(max_length=300, help_text="Where the instruction comes from.")
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["option__ladder_step", "days_from_procedure", "display_order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(days_from_procedure__gte=-90, days_from_procedure__lte=30),
+                name="instruction_timing_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.option.short_name}: {self.text[:60]}"
+
+
+@history("ProcedureInstruction")
+class ProcedureInstruction(models.Model):
+    """One instruction for one booked procedure, as the physician wrote it for this
+    patient. The patient sees it only once ``approved_at`` is set; an edit clears it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    procedure = models.ForeignKey(
+        "intake.Consultation", on_delete=models.CASCADE, related_name="instructions"
+    )
+    template = models.ForeignKey(
+        InstructionTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.CharField(max_length=300)
+    days_from_procedure = models.SmallIntegerField()
+    source = models.CharField(max_length=300, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["procedure", "days_from_procedure", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="instruction_has_text"),
+            models.CheckConstraint(
+                condition=Q(approved_at__isnull=True, approved_by__isnull=True)
+                | Q(approved_at__isnull=False, approved_by__isnull=False),
+                name="instruction_approved_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class InstructionAcknowledgement(models.Model):
+    """The patient confirmed they read the approved instructions of a procedure, as
+    they stood at ``at`` (for the procedure's time then)."""
+
+    procedure = models.ForeignKey(
+        "intake.Consultation", on_delete=models.CASCADE, related_name="instruction_receipts"
+    )
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["procedure", "at"]
+
+    def __str__(self) -> str:
+        return f"{self.procedure}: read {self.at:%Y-%m-%d %H:%M}"
+
+
+class InstructionReminder(models.Model):
+    """The one reminder e-mail before the first instruction date of a procedure: the
+    unique constraint makes the periodic task send it once, however often it runs; a
+    moved procedure has a new ``starts_at`` and so its own reminder."""
+
+    procedure = models.ForeignKey(
+        "intake.Consultation", on_delete=models.CASCADE, related_name="instruction_reminders"
+    )
+    starts_at = models.DateTimeField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "starts_at"], name="one_instruction_reminder_per_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure}: reminded {self.sent_at:%Y-%m-%d}"

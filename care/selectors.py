@@ -1,0 +1,94 @@
+"""Reads for the care pages, with what each page shows loaded in a fixed number of
+queries."""
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from care.models import EstimateDue, GoodFaithEstimate, PlanItem, TreatmentPlan
+from intake.models import Case, Consultation
+
+
+def plans_of(case: Case) -> list[TreatmentPlan]:
+    """Every version of the case's plan, newest first, with options and items."""
+    return list(
+        TreatmentPlan.objects.filter(case=case)
+        .select_related("body_region", "condition", "physician__physician_profile")
+        .prefetch_related(
+            "planned__option",
+            Prefetch("items", queryset=PlanItem.objects.select_related("option")),
+        )
+        .order_by("-version")
+    )
+
+
+def estimates_of(case: Case) -> QuerySet[GoodFaithEstimate]:
+    return (
+        GoodFaithEstimate.objects.filter(case=case)
+        .select_related("acknowledgement", "plan")
+        .order_by("-issued_at", "-pk")
+    )
+
+
+def estimate_document(public_id: UUID) -> QuerySet[GoodFaithEstimate]:
+    return GoodFaithEstimate.objects.filter(public_id=public_id).select_related(
+        "case", "disclaimer", "acknowledgement"
+    )
+
+
+@dataclass(frozen=True)
+class FrontDeskEstimates:
+    overdue: list[EstimateDue]
+    due: list[EstimateDue]
+    issued: list[GoodFaithEstimate]
+    to_book: list[Case]
+
+
+def front_desk_estimates(*, today: date, issued_limit: int = 50) -> FrontDeskEstimates:
+    """Open dues (overdue first) and the latest issued estimates. Names, references,
+    dates and totals only: no plan, note or diagnosis is loaded."""
+    open_dues = list(
+        EstimateDue.objects.open()
+        .select_related("case__intake")
+        .only(
+            "public_id",
+            "reason",
+            "opened_on",
+            "service_on",
+            "due_on",
+            "rule",
+            "case__public_id",
+            "case__reference",
+            "case__patient_id",
+            "case__intake__legal_name",
+        )
+        .order_by("due_on", "pk")
+    )
+    issued = list(
+        GoodFaithEstimate.objects.select_related("case", "acknowledgement").order_by(
+            "-issued_at", "-pk"
+        )[:issued_limit]
+    )
+    to_book = list(
+        Case.objects.filter(
+            Exists(TreatmentPlan.objects.shared().filter(case=OuterRef("pk"))),
+            ~Exists(
+                Consultation.objects.filter(
+                    case=OuterRef("pk"),
+                    state=Consultation.State.BOOKED,
+                    consultation_type__slug="injection-procedure",
+                )
+            ),
+        )
+        .select_related("intake")
+        .only("public_id", "reference", "patient_id", "intake__legal_name")
+        .order_by("reference")
+    )
+    return FrontDeskEstimates(
+        to_book=to_book,
+        overdue=[d for d in open_dues if d.due_on < today],
+        due=[d for d in open_dues if d.due_on >= today],
+        issued=issued,
+    )
