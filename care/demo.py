@@ -52,13 +52,18 @@ def demo_care_story(patient: User, *, front_desk: User) -> Case:
     case = case_route(case_id=demo.demo_submitted_case(patient, GRACE_KNEE).pk)
     case = demo.demo_candidate(case, note="Demo: PRP discussed at the consultation.")
     consultation = demo.demo_booking(case, booked_by=front_desk)
-    # The consultation took place two days ago.
-    shift = consultation.starts_at - (timezone.now() - timedelta(days=2))
+    # The consultation took place two days ago. Check-in is only on the day, so it is
+    # first moved to now, checked in and completed, then moved back two days.
+    shift = consultation.starts_at - timezone.now()
     Consultation.objects.filter(pk=consultation.pk).update(
         starts_at=F("starts_at") - shift, ends_at=F("ends_at") - shift
     )
+    consultation.refresh_from_db()
     consultation_move(consultation=consultation, action="check_in", by=front_desk)
     consultation_move(consultation=consultation, action="complete", by=front_desk)
+    Consultation.objects.filter(pk=consultation.pk).update(
+        starts_at=F("starts_at") - timedelta(days=2), ends_at=F("ends_at") - timedelta(days=2)
+    )
     case.refresh_from_db()
     physician = case.assigned_to
     assert physician is not None  # noqa: S101 (a candidate case has its physician)

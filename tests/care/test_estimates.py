@@ -53,7 +53,7 @@ def test_sharing_a_self_pay_patients_plan_issues_the_estimate(
         intake.legal_name,
         intake.date_of_birth,
     )
-    assert estimate.primary_service.startswith("Bone-marrow stem cells (BMAC): Left knee")
+    assert estimate.primary_service.startswith("Bone-marrow concentrate (BMAC): Left knee")
     assert "2 sessions 6 weeks apart" in estimate.primary_service
     assert estimate.service_date is None  # nothing booked yet
     # (iii): itemised, with service and diagnosis codes and expected charges, and the total.
