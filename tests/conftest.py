@@ -106,6 +106,7 @@ DATA_MIGRATIONS = [
     ("treatments.migrations.0004_seed_red_flags", "seed"),
     ("intake.migrations.0005_no_double_booking_and_types", "seed"),
     ("treatments.migrations.0006_clinical_safety_review", "review"),
+    ("treatments.migrations.0007_saddle_question_for_every_patient", "reword"),
     ("intake.migrations.0009_consent_2026_12", "publish"),
     ("intake.migrations.0010_pain_asked_once_and_us_wording", "forwards"),
     ("care.migrations.0002_seed_billable_items_and_disclaimers", "seed"),

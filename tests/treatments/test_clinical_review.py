@@ -210,3 +210,12 @@ def test_each_option_has_its_own_clinic_set_price(db):
         assert "set by the clinic" in note
     context = TreatmentOption.objects.get(slug="bone-marrow-stem-cells").cost_note
     assert "Piuzzi" in context and "not our price" in context
+
+
+def test_no_red_flag_question_takes_back_pain_for_granted(db):
+    """Every patient answers every red-flag question, a knee patient too: a question
+    may ask about back pain, never start from it ("Since your back pain began")."""
+    for flag in RedFlag.objects.filter(is_active=True):
+        assert not flag.screening_question.lower().startswith(("since your", "with your")), (
+            flag.slug
+        )
