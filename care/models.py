@@ -616,3 +616,115 @@ class InstructionReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure}: reminded {self.sent_at:%Y-%m-%d}"
+
+
+class ProcedureRecord(models.Model):
+    """What the physician did on the procedure day, recorded once: the option, the
+    site, the guidance and volumes; for the patient's own cells the harvest; for donor
+    tissue the product, manufacturer, lot and expiry, so every patient who received a
+    lot can be found for a recall (tissue tracking, 21 CFR 1271.290). Never changed or
+    deleted (a trigger refuses both): it is the medical record of the procedure."""
+
+    class Kind(models.TextChoices):
+        INJECTION = "injection", "Injection"
+        CELL_HARVEST = "cell_harvest", "The patient's own cells, harvested and injected"
+        DONOR_TISSUE = "donor_tissue", "Donor tissue (allograft)"
+
+    class HarvestSite(models.TextChoices):
+        ILIAC_LEFT = "iliac_left", "Back of the left hip bone (posterior iliac crest)"
+        ILIAC_RIGHT = "iliac_right", "Back of the right hip bone (posterior iliac crest)"
+        ILIAC_BOTH = "iliac_both", "Back of both hip bones (posterior iliac crests)"
+        ABDOMEN = "abdomen", "Abdomen (fat)"
+        FLANK = "flank", "Flank (fat)"
+        THIGH = "thigh", "Thigh (fat)"
+
+    class Complication(models.TextChoices):
+        NONE = "none", "None"
+        VASOVAGAL = "vasovagal", "Felt faint (vasovagal reaction)"
+        BLEEDING = "bleeding", "Bleeding needing more than pressure"
+        PAIN = "pain", "Severe pain during the procedure"
+        ALLERGIC = "allergic", "Allergic reaction"
+        OTHER = "other", "Other (described in the note)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="procedure_records")
+    consultation = models.OneToOneField(
+        "intake.Consultation", on_delete=models.PROTECT, related_name="procedure_record"
+    )
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="+")
+    physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    performed_at = models.DateTimeField()
+    option = models.ForeignKey(TreatmentOption, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    body_region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=10, choices=Complaint.Side.choices)
+    guidance = models.CharField(max_length=20, choices=TreatmentPlan.Guidance.choices)
+    volume_injected_ml = models.DecimalField("Volume injected (mL)", max_digits=5, decimal_places=1)
+    harvest_site = models.CharField(max_length=20, choices=HarvestSite.choices, blank=True)
+    volume_harvested_ml = models.DecimalField(
+        "Volume harvested (mL)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    nucleated_cells_millions = models.DecimalField(
+        "Total nucleated cells (millions)",
+        max_digits=9,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Only where a laboratory counted them.",
+    )
+    product_name = models.CharField(max_length=150, blank=True)
+    manufacturer = models.CharField(max_length=150, blank=True)
+    lot_number = models.CharField("Lot or serial number", max_length=60, blank=True)
+    lot_expires_on = models.DateField("Expiry date", null=True, blank=True)
+    complication = models.CharField(
+        max_length=20, choices=Complication.choices, default=Complication.NONE
+    )
+    note = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "performed_at"]
+        indexes = [models.Index(fields=["lot_number"], name="procedure_lot_number")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(volume_injected_ml__gt=0), name="procedure_volume_injected_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="donor_tissue")
+                | (
+                    ~Q(product_name="")
+                    & ~Q(manufacturer="")
+                    & ~Q(lot_number="")
+                    & Q(lot_expires_on__isnull=False)
+                ),
+                name="donor_tissue_traceable",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="cell_harvest")
+                | (~Q(harvest_site="") & Q(volume_harvested_ml__gt=0)),
+                name="cell_harvest_recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="donor_tissue") | Q(lot_number=""),
+                name="lot_only_for_donor_tissue",
+            ),
+            models.CheckConstraint(
+                condition=Q(complication="none") | ~Q(note=""),
+                name="procedure_complication_described",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="procedure_record_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} procedure {self.performed_at:%Y-%m-%d}"
+
+    @property
+    def target(self) -> str:
+        side = "" if self.side == Complaint.Side.NOT_APPLICABLE else f"{self.get_side_display()} "
+        return f"{side}{self.body_region.name.lower()}".capitalize()

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from care.models import EstimateDue, GoodFaithEstimate, PlanItem, TreatmentPlan
+from care.models import EstimateDue, GoodFaithEstimate, PlanItem, ProcedureRecord, TreatmentPlan
 from intake.models import Case, Consultation
 
 
@@ -91,4 +91,20 @@ def front_desk_estimates(*, today: date, issued_limit: int = 50) -> FrontDeskEst
         overdue=[d for d in open_dues if d.due_on < today],
         due=[d for d in open_dues if d.due_on >= today],
         issued=issued,
+    )
+
+
+def records_of(case: Case) -> QuerySet[ProcedureRecord]:
+    return case.procedure_records.select_related("option", "body_region", "physician")
+
+
+def lot_recipients(lot_number: str) -> QuerySet[ProcedureRecord]:
+    """Every procedure that used a donor-tissue lot (exact match, ignoring case and
+    surrounding spaces), with the patient's contact details, for a recall."""
+    return (
+        ProcedureRecord.objects.filter(
+            kind=ProcedureRecord.Kind.DONOR_TISSUE, lot_number__iexact=lot_number.strip()
+        )
+        .select_related("case__patient", "case__intake", "physician", "option")
+        .order_by("performed_at", "pk")
     )

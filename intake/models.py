@@ -662,6 +662,7 @@ class Case(models.Model):
         CONSULT_REQUESTED = "consult_requested", "Consultation to book"
         BOOKED = "booked", "Consultation booked"
         NOT_CANDIDATE = "not_candidate", "Not a candidate"
+        TREATED = "treated", "Treated"
 
     # What the patient reads: plain words, from their side of the desk.
     PATIENT_STATUS = {
@@ -672,6 +673,7 @@ class Case(models.Model):
         State.CONSULT_REQUESTED: "Consultation to be booked",
         State.BOOKED: "Booked",
         State.NOT_CANDIDATE: "Not a candidate",
+        State.TREATED: "Treated",
     }
     # A physician's open cases (they count against ``max_open_cases``).
     OPEN_STATES = (
@@ -782,6 +784,7 @@ class CaseEvent(models.Model):
         COMPLETED = "completed", "Consultation completed"
         NO_SHOW = "no_show", "Did not attend"
         CHANGE_REQUESTED = "change_requested", "Patient asked for a change"
+        TREATED = "treated", "Procedure recorded"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

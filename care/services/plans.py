@@ -26,7 +26,7 @@ from intake.models import Case, Complaint
 from treatments.models import BodyRegion, Condition, TreatmentOption
 
 # After a candidate decision: a consultation to book, booked, or held.
-PLANNABLE_STATES = frozenset({Case.State.CONSULT_REQUESTED, Case.State.BOOKED})
+PLANNABLE_STATES = frozenset({Case.State.CONSULT_REQUESTED, Case.State.BOOKED, Case.State.TREATED})
 HARVESTED = {
     "bone-marrow-stem-cells": TreatmentPlan.HarvestSource.BONE_MARROW,
     "adipose-stem-cells": TreatmentPlan.HarvestSource.ADIPOSE,
