@@ -18,7 +18,7 @@ from clinic.errors import ClinicError
 from intake.models import Consultation
 from intake.scheduling import free_slots
 from tests.care.helpers import billing_provider, shared_plan
-from tests.factories import UserFactory, case_to_book, working_hours
+from tests.factories import case_to_book, working_hours
 from treatments.models import BodyRegion, TreatmentOption
 
 pytestmark = pytest.mark.django_db
@@ -218,13 +218,12 @@ def test_a_harvest_records_site_and_volume(case, physician, front_desk) -> None:
 
 def test_a_complication_is_described(case, physician, front_desk) -> None:
     consultation = book(case, physician, front_desk, "prp")
-    with on_the_day(consultation):
-        with pytest.raises(ClinicError, match="Describe the complication"):
-            procedure_record(
-                consultation=consultation,
-                physician=physician,
-                details=details(consultation, complication="vasovagal"),
-            )
+    with on_the_day(consultation), pytest.raises(ClinicError, match="Describe the complication"):
+        procedure_record(
+            consultation=consultation,
+            physician=physician,
+            details=details(consultation, complication="vasovagal"),
+        )
 
 
 def test_the_database_keeps_the_record_as_written(case, physician, front_desk) -> None:
@@ -237,28 +236,30 @@ def test_the_database_keeps_the_record_as_written(case, physician, front_desk) -
         "UPDATE care_procedurerecord SET lot_number = 'OTHER' WHERE id = %s",
         "DELETE FROM care_procedurerecord WHERE id = %s",
     ):
-        with pytest.raises(Exception, match="procedure_record_immutable"):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(statement, [record.pk])
-    with pytest.raises(IntegrityError, match="donor_tissue_traceable"):
-        with transaction.atomic():
-            ProcedureRecord.objects.bulk_create(
-                [
-                    ProcedureRecord(
-                        case=record.case,
-                        consultation=record.consultation,
-                        plan=record.plan,
-                        physician=physician,
-                        performed_at=record.performed_at,
-                        option=record.option,
-                        kind="donor_tissue",
-                        body_region=record.body_region,
-                        side="left",
-                        guidance="ultrasound",
-                        volume_injected_ml=Decimal("2.0"),
-                    )
-                ]
-            )
+        with (
+            pytest.raises(Exception, match="procedure_record_immutable"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [record.pk])
+    with pytest.raises(IntegrityError, match="donor_tissue_traceable"), transaction.atomic():
+        ProcedureRecord.objects.bulk_create(
+            [
+                ProcedureRecord(
+                    case=record.case,
+                    consultation=record.consultation,
+                    plan=record.plan,
+                    physician=physician,
+                    performed_at=record.performed_at,
+                    option=record.option,
+                    kind="donor_tissue",
+                    body_region=record.body_region,
+                    side="left",
+                    guidance="ultrasound",
+                    volume_injected_ml=Decimal("2.0"),
+                )
+            ]
+        )
 
 
 def test_the_lot_report_finds_every_patient_of_a_lot(
