@@ -4,6 +4,7 @@ moving to "treated", immutability, and the lot report for a recall."""
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -43,8 +44,8 @@ def book(case, physician, front_desk, *slugs: str) -> Consultation:
     return procedures.procedure_book(case=case, starts_at=starts_at, booked_by=front_desk)
 
 
-def details(consultation: Consultation, slug: str = "prp", **overrides) -> ProcedureDetails:
-    values = {
+def details(consultation: Consultation, slug: str = "prp", **overrides: Any) -> ProcedureDetails:
+    values: dict[str, Any] = {
         "performed_at": consultation.starts_at + timedelta(minutes=10),
         "option": TreatmentOption.objects.get(slug=slug),
         "body_region": BodyRegion.objects.get(slug="knee"),
