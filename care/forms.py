@@ -1,11 +1,14 @@
 """The care pages' forms. They check what a form can (types, ranges, choices);
 the services check the rules."""
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
-from care.models import TreatmentPlan
+from care.models import ProcedureRecord, TreatmentPlan
 from intake.models import Complaint
 from treatments.models import BodyRegion, Condition, TreatmentOption
 
@@ -101,4 +104,92 @@ class InstructionForm(forms.Form):
     )
     days_from_procedure = forms.IntegerField(
         min_value=-90, max_value=30, label="Days from the procedure (-7: a week before)"
+    )
+
+
+class ProcedureRecordForm(forms.Form):
+    """What was done, entered on the day; the option is one of the plan's."""
+
+    performed_time = forms.TimeField(
+        label="Time of the procedure",
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text="On the day it was booked for.",
+    )
+    option = forms.ModelChoiceField(queryset=TreatmentOption.objects.none(), label="Treatment")
+    body_region = forms.ModelChoiceField(queryset=BodyRegion.objects.all(), label="Body region")
+    side = forms.ChoiceField(choices=Complaint.Side.choices)
+    guidance = forms.ChoiceField(
+        choices=TreatmentPlan.Guidance.choices, widget=forms.RadioSelect, label="Image guidance"
+    )
+    volume_injected_ml = forms.DecimalField(
+        label="Volume injected (mL)", min_value=Decimal("0.1"), max_value=999, decimal_places=1
+    )
+    harvest_site = forms.ChoiceField(
+        choices=[("", "No harvest"), *ProcedureRecord.HarvestSite.choices],
+        required=False,
+        label="Harvest site (bone marrow or fat only)",
+    )
+    volume_harvested_ml = forms.DecimalField(
+        label="Volume harvested (mL)",
+        min_value=Decimal("0.1"),
+        max_value=999,
+        decimal_places=1,
+        required=False,
+    )
+    nucleated_cells_millions = forms.DecimalField(
+        label="Total nucleated cells (millions)",
+        min_value=0,
+        max_value=99_999_999,
+        decimal_places=1,
+        required=False,
+        help_text="Only where a laboratory counted them.",
+    )
+    product_name = forms.CharField(
+        max_length=150, required=False, label="Donor tissue product (allograft only)"
+    )
+    manufacturer = forms.CharField(max_length=150, required=False)
+    lot_number = forms.CharField(max_length=60, required=False, label="Lot or serial number")
+    lot_expires_on = forms.DateField(
+        required=False, label="Expiry date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    complication = forms.ChoiceField(
+        choices=ProcedureRecord.Complication.choices,
+        initial=ProcedureRecord.Complication.NONE,
+        widget=forms.RadioSelect,
+        label="Complication at the time",
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
+        label="Note (for the record; the patient does not see it)",
+    )
+
+    def __init__(self, *args: Any, plan: TreatmentPlan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["option"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+        field.queryset = TreatmentOption.objects.filter(
+            pk__in=plan.planned.values("option_id")
+        ).order_by("ladder_step")
+
+    @classmethod
+    def initial_from(cls, plan: TreatmentPlan, starts_at: datetime) -> dict[str, Any]:
+        first = plan.planned.order_by("option__ladder_step").first()
+        return {
+            "performed_time": timezone.localtime(starts_at).time().replace(second=0),
+            "option": first.option_id if first else None,
+            "body_region": plan.body_region_id,
+            "side": plan.side,
+            "guidance": plan.guidance,
+            "complication": ProcedureRecord.Complication.NONE,
+        }
+
+
+class LotSearchForm(forms.Form):
+    lot = forms.CharField(
+        max_length=60,
+        label="Lot or serial number",
+        help_text="As printed on the product's label; letters' case and spaces around it "
+        "do not matter.",
     )

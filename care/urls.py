@@ -19,8 +19,11 @@ urlpatterns = [
         views.instructions_approve,
         name="instructions_approve",
     ),
+    path("procedures/<uuid:public_id>/record/", views.procedure_record, name="procedure_record"),
     path("instructions/<uuid:public_id>/", views.instruction_edit, name="instruction_edit"),
     path("instructions/<uuid:public_id>/drop/", views.instruction_drop, name="instruction_drop"),
+    # Physicians and clinic admins: who received a donor-tissue lot.
+    path("recall/", views.lot_recall, name="lot_recall"),
     # The patient.
     path("my/<uuid:public_id>/", views.patient_care, name="patient_care"),
     path("my/<uuid:public_id>/ask-estimate/", views.estimate_request, name="estimate_request"),

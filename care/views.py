@@ -3,6 +3,7 @@ estimate, and the front desk's list of estimates. Thin: fetch through the policy
 bind a form, call the service; a refused action shows on the same page with what
 was typed kept."""
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,9 +14,23 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from care import selectors
-from care.forms import InstructionForm, IssueForm, PlanForm, PlanItemForm, ReviseForm
-from care.models import GoodFaithEstimate, PlanItem, ProcedureInstruction, TreatmentPlan
-from care.services import estimates, instructions, plans, procedures
+from care.forms import (
+    InstructionForm,
+    IssueForm,
+    LotSearchForm,
+    PlanForm,
+    PlanItemForm,
+    ProcedureRecordForm,
+    ReviseForm,
+)
+from care.models import (
+    GoodFaithEstimate,
+    PlanItem,
+    ProcedureInstruction,
+    ProcedureRecord,
+    TreatmentPlan,
+)
+from care.services import estimates, instructions, plans, procedure_records, procedures
 from clinic.access import client_ip, signed_in_user
 from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
@@ -26,6 +41,7 @@ from clinic.policy import (
     may_plan_care,
     may_read_estimate,
     patient_area,
+    recall_area,
     review_area,
 )
 from intake.models import Case, Consultation
@@ -50,6 +66,7 @@ def _plan_page(
     item_forms: dict[int, PlanItemForm] | None = None,
     revise_form: ReviseForm | None = None,
     instruction_forms: dict[int, InstructionForm] | None = None,
+    record_form: ProcedureRecordForm | None = None,
     refused: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -79,8 +96,17 @@ def _plan_page(
         )
         for i in written
     } | (instruction_forms or {})
+    recordable = procedure_records.recordable_procedure(case)
+    if recordable is not None and record_form is None:
+        followed = procedures.procedure_plan(case)
+        record_form = ProcedureRecordForm(
+            plan=followed, initial=ProcedureRecordForm.initial_from(followed, recordable.starts_at)
+        )
     audit_read(request, action=Action.VIEW, record=case, patient_id=case.patient_id)
     context: dict[str, Any] = {
+        "recordable": recordable,
+        "record_form": record_form,
+        "records": list(selectors.records_of(case)),
         "procedure": procedure,
         "instructions": [(i, forms_by_instruction[i.pk]) for i in written],
         "patient_view": instructions.approved_for_patient(procedure) if procedure else [],
@@ -264,6 +290,72 @@ def instructions_approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return redirect("care:plan", public_id=case.public_id)
 
 
+@require_POST
+@review_area
+def procedure_record(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    consultation, case, me = _procedure_of_mine(request, public_id)
+    try:
+        followed = procedures.procedure_plan(case)
+    except ClinicError as error:
+        return _plan_page(request, case, refused=str(error))
+    form = ProcedureRecordForm(request.POST, plan=followed)
+    if form.is_valid():
+        data = form.cleaned_data
+        day = timezone.localtime(consultation.starts_at).date()
+        performed_at = datetime.combine(
+            day, data["performed_time"], tzinfo=timezone.get_current_timezone()
+        )
+        try:
+            procedure_records.procedure_record(
+                consultation=consultation,
+                physician=me,
+                details=procedure_records.ProcedureDetails(
+                    performed_at=performed_at,
+                    option=data["option"],
+                    body_region=data["body_region"],
+                    side=data["side"],
+                    guidance=data["guidance"],
+                    volume_injected_ml=data["volume_injected_ml"],
+                    harvest_site=data["harvest_site"],
+                    volume_harvested_ml=data["volume_harvested_ml"],
+                    nucleated_cells_millions=data["nucleated_cells_millions"],
+                    product_name=data["product_name"],
+                    manufacturer=data["manufacturer"],
+                    lot_number=data["lot_number"],
+                    lot_expires_on=data["lot_expires_on"],
+                    complication=data["complication"],
+                    note=data["note"],
+                ),
+            )
+        except ClinicError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "The procedure is recorded; the case is now treated.")
+            return redirect("care:plan", public_id=case.public_id)
+    return _plan_page(request, case, record_form=form, status=200)
+
+
+# --- The tissue-lot recall list --------------------------------------------------------
+
+
+@require_safe
+@recall_area
+def lot_recall(request: HttpRequest) -> HttpResponse:
+    """Every patient who received a donor-tissue lot, with how to reach them. The lot
+    number is not health data, so it may stay in the address (a bookmarkable search);
+    each patient listed is audited."""
+    form = LotSearchForm(request.GET or None)
+    found: list[ProcedureRecord] = []
+    if form.is_valid():
+        found = list(selectors.lot_recipients(form.cleaned_data["lot"]))
+        audit_reads(
+            request,
+            action=Action.LIST,
+            records=[seen(record, record.case.patient_id) for record in found],
+        )
+    return render(request, "care/lot_recall.html", {"form": form, "found": found})
+
+
 # --- The patient ------------------------------------------------------------------------
 
 
@@ -294,6 +386,7 @@ def patient_care(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "case": case,
             "plan": current,
             "procedure": procedure,
+            "records": list(selectors.records_of(case)),
             "instructions": dated,
             "instructions_read": read,
             "estimates": list(selectors.estimates_of(case)),

@@ -16,6 +16,7 @@ def clinic(request: HttpRequest) -> dict[str, object]:
     fully_signed_in = signed_in and (not two_factor or bool(user.is_verified()))  # type: ignore[union-attr]
     return {
         "CLINIC_NAME": settings.CLINIC_NAME,
+        "CLINIC_PHONE": settings.CLINIC_PHONE,
         "LOGIN_LOCKOUT_MINUTES": settings.LOGIN_LOCKOUT_MINUTES,
         "user_role": role_of(user) if fully_signed_in else None,
         "uses_two_factor": two_factor and fully_signed_in,

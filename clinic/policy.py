@@ -7,6 +7,8 @@
   clinical answers, scores, flags or notes.
 - **Clinic admins** run configuration and accounts and read the audit log; they do
   not see care (no clinical pages, no imaging). Admins stand in for the front desk.
+  One exception, with physicians: the tissue-lot recall list (who received which
+  donor-tissue lot, when, and how to reach them; no answers, no notes).
 
 Views open their area with one of the decorators below and fetch objects through
 the ``may_*`` rules; services check the same rules again before they change
@@ -28,6 +30,8 @@ patient_area = role_required(Role.PATIENT)
 review_area = role_required(Role.PHYSICIAN)
 front_desk_area = role_required(*FRONT_DESK_ROLES)
 audit_area = role_required(Role.CLINIC_ADMIN)
+# Who received a donor-tissue lot, for a recall (tissue tracking, 21 CFR 1271.290).
+recall_area = role_required(Role.PHYSICIAN, Role.CLINIC_ADMIN)
 # Uploaded imaging: the patient and physicians; the object rule below decides which.
 clinical_record_area = role_required(*CLINICAL_READERS)
 

@@ -46,6 +46,8 @@ CLINIC_NAME = env_str("CLINIC_NAME", default="Clinic Intake")
 # The street address patients come to: on the consultation page, the e-mails and the
 # calendar invitation, after the room (empty: the room alone).
 CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", default="")
+# Whom a patient calls about a problem after treatment (shown on their care page).
+CLINIC_PHONE = env_str("CLINIC_PHONE", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -106,6 +106,15 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GET": "405 405 405 405 405 405 405",
         "POST": "login 302 404 403 403 403 403",
     },
+    # Recording is the case's physician's; the recall list physicians' and admins'.
+    "care:procedure_record": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 200 404 403 403",
+    },
+    "care:lot_recall": {
+        "GET": "login 403 403 200 200 403 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
     "care:procedure_book": {
         "GET": "login 403 403 403 403 200 200",
         "POST": "login 403 403 403 403 200 200",
@@ -387,6 +396,8 @@ def world(db: None) -> World:
         "care:procedure_book": [cared.public_id],
         "care:instructions_acknowledge": [procedure.public_id],
         "care:instructions_draft": [procedure.public_id],
+        "care:procedure_record": [procedure.public_id],
+        "care:lot_recall": [],
         "care:instructions_approve": [procedure.public_id],
         "care:instruction_edit": [procedure.instructions.all()[0].public_id],
         "care:instruction_drop": [procedure.instructions.all()[0].public_id],
