@@ -31,7 +31,7 @@ def test_seed_demo_creates_one_account_per_role_and_prints_the_logins(db, settin
     first, second = regions.values()
     assert first and second and first.isdisjoint(second)
     roles = [account.role for account in DEMO_ACCOUNTS]
-    assert roles.count(Role.PATIENT) == 8 and roles.count(Role.PHYSICIAN) == 2
+    assert roles.count(Role.PATIENT) == 9 and roles.count(Role.PHYSICIAN) == 2
 
 
 def test_seed_demo_twice_changes_nothing(db, settings):
@@ -40,9 +40,9 @@ def test_seed_demo_twice_changes_nothing(db, settings):
     before = list(User.objects.order_by("pk").values("pk", "email", "password"))
     call_command("seed_demo")
     assert list(User.objects.order_by("pk").values("pk", "email", "password")) == before
-    assert Intake.objects.count() == 8
-    assert Case.objects.count() == 7
-    assert Consultation.objects.count() == 3  # Omar's, and Grace's consultation and procedure
+    assert Intake.objects.count() == 9
+    assert Case.objects.count() == 8
+    assert Consultation.objects.count() == 5  # Omar's, and Grace's consultation and procedure
 
 
 def test_seed_demo_gives_maria_a_submitted_case_and_tom_a_draft(db, settings):
@@ -81,6 +81,7 @@ def test_seed_demo_fills_both_queues_and_the_pool_with_each_priority(db, setting
         "lucy": ("dr.patel@clinic.example", "Routine"),
         "omar": ("dr.lee@clinic.example", "Routine"),
         "grace": ("dr.lee@clinic.example", "Routine"),
+        "henry": ("dr.lee@clinic.example", "Routine"),
     }
 
 
@@ -174,3 +175,22 @@ def test_seed_demo_tells_grace_s_story_after_the_consultation(db, settings):
     procedure = procedures.booked_procedure(case)
     assert procedure is not None and procedure.starts_at > timezone.now()
     assert len(instructions.approved_for_patient(procedure)) == 3
+
+
+def test_seed_demo_records_henry_s_donor_tissue_procedure_with_its_lot(db, settings):
+    from care import selectors
+    from care.demo import DEMO_LOT
+    from care.models import GoodFaithEstimate
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    case = Case.objects.get(patient__email="henry@clinic.example")
+    assert case.state == Case.State.TREATED
+    (record,) = selectors.lot_recipients(DEMO_LOT)
+    assert record.case == case and record.kind == "donor_tissue"
+    assert timezone.localdate(record.performed_at) == timezone.localdate()
+    latest = GoodFaithEstimate.objects.filter(case=case).latest()
+    assert latest.service_date == timezone.localdate()
+    assert hasattr(latest, "acknowledgement")
+    call_command("seed_demo")  # idempotent
+    assert len(selectors.lot_recipients(DEMO_LOT)) == 1

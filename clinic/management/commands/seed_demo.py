@@ -54,6 +54,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("lucy@clinic.example", "Lucy Chen", Role.PATIENT),
     DemoAccount("omar@clinic.example", "Omar Haddad", Role.PATIENT),
     DemoAccount("grace@clinic.example", "Grace Kim", Role.PATIENT),
+    DemoAccount("henry@clinic.example", "Henry Brooks", Role.PATIENT),
 ]
 # A draft started this many days ago shows on the front desk's incomplete list.
 DEMO_DRAFT_AGE_DAYS = 5
@@ -225,6 +226,16 @@ class Command(BaseCommand):
                 f"Grace's knee (case {case.reference}): consultation held, PRP plan shared, "
                 "Good Faith Estimate issued and acknowledged, procedure booked with approved "
                 "instructions."
+            )
+        henry = User.objects.get(email="henry@clinic.example")
+        if not Intake.objects.filter(patient=henry).exists():
+            from care.demo import DEMO_LOT, demo_treated_story
+
+            case = demo_treated_story(henry, front_desk=front_desk)
+            lines.append(
+                f"Henry's knee (case {case.reference}): donor-tissue procedure done this "
+                f"morning and recorded with lot {DEMO_LOT}; search that lot on the tissue "
+                "recall list (Dr Lee or the clinic admin)."
             )
         tom = User.objects.get(email="tom@clinic.example")
         if not Intake.objects.filter(patient=tom).exists():
