@@ -95,7 +95,9 @@ def front_desk_estimates(*, today: date, issued_limit: int = 50) -> FrontDeskEst
 
 
 def records_of(case: Case) -> QuerySet[ProcedureRecord]:
-    return case.procedure_records.select_related("option", "body_region", "physician")
+    return case.procedure_records.select_related(
+        "option", "body_region", "physician__physician_profile", "plan"
+    )
 
 
 def lot_recipients(lot_number: str) -> QuerySet[ProcedureRecord]:

@@ -10,9 +10,10 @@ from django.utils import timezone
 from care.models import EstimateDue
 from care.services import procedures
 from clinic.errors import ClinicError
-from intake.models import Intake
+from intake.models import Consultation, Intake
 from intake.scheduling import SlotTaken, free_slots
 from tests.care.helpers import billing_provider, latest_estimate, shared_plan
+from tests.concurrency import race
 from tests.factories import UserFactory, case_to_book, working_hours
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +114,31 @@ def test_a_reissued_estimate_keeps_the_separately_scheduled_services(
     latest = latest_estimate(case)
     assert latest.service_date is not None
     assert latest.separately_scheduled == "Knee MRI elsewhere"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_front_desk_users_booking_one_time_for_two_plans_exactly_one_books(
+    physician, patient, other_patient
+) -> None:
+    """Real parallel connections: the physician's row lock queues the bookings, the
+    second re-checks after the first commits and is told the time was taken; the
+    same desk booking one plan twice at once books it once."""
+    billing_provider()
+    working_hours(physician.physician_profile, weekdays=range(7))
+    cases = [case_to_book(physician, patient=p) for p in (patient, other_patient)]
+    for each in cases:
+        shared_plan(each, physician, "prp")
+    desks = [UserFactory.create(role="front_desk") for _ in range(2)]
+    starts_at = slot(physician)
+    results = race(
+        lambda i: procedures.procedure_book(case=cases[i], starts_at=starts_at, booked_by=desks[i])
+    )
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], SlotTaken), results
+    loser = cases[0] if isinstance(results[0], Exception) else cases[1]
+    later = slot(physician, 3)
+    twice = race(
+        lambda i: procedures.procedure_book(case=loser, starts_at=later, booked_by=desks[i])
+    )
+    assert sum(not isinstance(r, Exception) for r in twice) == 1, twice
+    assert Consultation.objects.filter(consultation_type__slug="injection-procedure").count() == 2
