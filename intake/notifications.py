@@ -74,6 +74,9 @@ def consultation_notify(consultation: Consultation, what: str) -> None:
             "local": local,
             "physician": consultation.physician.physician_profile.display_name,
             "link": _link(consultation),
+            # Instructions before a procedure (care) are dated from it.
+            "instructions_moved": what == "rescheduled"
+            and consultation.instructions.filter(approved_at__isnull=False).exists(),
         },
         calendar=consultation_calendar(consultation, cancelled=what == "cancelled"),
     )

@@ -69,7 +69,9 @@ def test_the_patient_sees_nothing_until_the_physician_approves(procedure, physic
     assert len(instructions.approved_for_patient(procedure)) == 2
 
 
-def test_moving_the_procedure_moves_the_dates(procedure, physician, front_desk) -> None:
+def test_moving_the_procedure_moves_the_dates(
+    procedure, physician, front_desk, django_capture_on_commit_callbacks, mailoutbox
+) -> None:
     instructions.instructions_draft(procedure=procedure, physician=physician)
     instructions.instructions_approve(procedure=procedure, physician=physician)
     first = instructions.approved_for_patient(procedure)[0].day
@@ -79,11 +81,15 @@ def test_moving_the_procedure_moves_the_dates(procedure, physician, front_desk) 
         start_day=timezone.localdate() + timedelta(days=30),
         days=5,
     )[0].starts_at
-    moved = scheduling.consultation_reschedule(
-        consultation=procedure, starts_at=later, by=front_desk
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = scheduling.consultation_reschedule(
+            consultation=procedure, starts_at=later, by=front_desk
+        )
     shift = timezone.localtime(later).date() - timezone.localtime(procedure.starts_at).date()
     assert instructions.approved_for_patient(moved)[0].day == first + shift
+    # The patient is told, and that the instructions' dates moved with it.
+    (told,) = [m for m in mailoutbox if "has moved" in m.subject]
+    assert "dates in your instructions" in told.body
 
 
 def test_only_the_cases_physician_writes_them(procedure, other_physician, front_desk) -> None:
