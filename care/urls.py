@@ -39,6 +39,7 @@ urlpatterns = [
     ),
     # The patient, physicians and the front desk.
     path("estimates/<uuid:public_id>/", views.estimate, name="estimate"),
+    path("estimates/<uuid:public_id>/pdf/", views.estimate_download, name="estimate_download"),
     # The front desk.
     path("estimates/", views.estimates_list, name="estimates"),
     path("cases/<uuid:public_id>/issue-estimate/", views.estimate_issue, name="estimate_issue"),

@@ -7,13 +7,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from care import selectors
+from care.estimate_pdf import estimate_pdf
 from care.forms import (
     InstructionForm,
     IssueForm,
@@ -431,6 +434,25 @@ def estimate(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "superseded": newer,
         },
     )
+
+
+@require_safe
+@estimate_area
+def estimate_download(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The same estimate as a PDF to keep (audited as a download; never cached)."""
+    document = get_object_or_404(selectors.estimate_document(public_id))
+    me = signed_in_user(request)
+    if not may_read_estimate(me, document.case):
+        raise Http404("No such estimate.")
+    audit_read(
+        request, action=Action.DOWNLOAD, record=document, patient_id=document.case.patient_id
+    )
+    pdf = estimate_pdf(document, list(document.lines.all()), clinic_name=settings.CLINIC_NAME)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    day = timezone.localtime(document.issued_at).date().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="good-faith-estimate-{day}.pdf"'
+    patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 @require_POST

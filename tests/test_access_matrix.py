@@ -74,6 +74,10 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GET": "login 200 404 200 200 200 200",
         "POST": "405 405 405 405 405 405 405",
     },
+    "care:estimate_download": {
+        "GET": "login 200 404 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
     "care:estimate_acknowledge": {
         "GET": "405 405 405 405 405 405 405",
         "POST": "login 302 404 403 403 403 403",
@@ -391,6 +395,7 @@ def world(db: None) -> World:
         "care:patient_care": [cared.public_id],
         "care:estimate_request": [cared.public_id],
         "care:estimate": [estimate.public_id],
+        "care:estimate_download": [estimate.public_id],
         "care:estimate_acknowledge": [estimate.public_id],
         "care:estimate_issue": [cared.public_id],
         "care:procedure_book": [cared.public_id],

@@ -255,3 +255,30 @@ def test_the_physician_reviews_and_approves_instructions_the_patient_then_reads(
     assert read.status_code == 302
     assert InstructionAcknowledgement.objects.get().patient == patient
     assert "You confirmed you read" in pat.get(mine).content.decode()
+
+
+def test_the_patient_downloads_the_estimate_as_a_pdf(
+    case, physician, patient, other_patient, login
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from clinic.models import AuditEvent
+
+    shared_plan(case, physician, "prp")
+    estimate = latest_estimate(case)
+    client = login(patient)
+    page = client.get(reverse("care:estimate", args=[estimate.public_id])).content.decode()
+    url = reverse("care:estimate_download", args=[estimate.public_id])
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "no-store" in response["Cache-Control"]
+    assert response["Content-Disposition"].startswith('attachment; filename="good-faith-')
+    text = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(response.content)).pages)
+    for expected in (estimate.patient_name, "M17.12", "0232T", "1234567893", "$400"):
+        assert expected in text, expected
+    assert f"${estimate.total:,.2f}" in text
+    assert AuditEvent.objects.filter(patient=patient, action="download").exists()
+    assert login(other_patient).get(url).status_code == 404
