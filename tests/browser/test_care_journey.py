@@ -13,7 +13,7 @@ collected and reported at the end (see tests/browser/journey.py, also for
 screenshots: JOURNEY_SHOTS=/some/folder)."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -99,12 +99,19 @@ def test_plan_estimate_booking_instructions_record_and_recall(
     inspect(desk, "estimates-list", axe_violations, problems)
     to_book.get_by_role("link", name="Book the procedure").click()
     expect(desk).to_have_url(f"{base}/care/cases/{case.public_id}/book-procedure/")
-    desk.locator("input[name=starts_at]").first.check()
+    # The first free time after today (the record form only shows on the day itself).
+    times = desk.locator("input[name=starts_at]")
+    later = next(
+        value
+        for value in times.evaluate_all("inputs => inputs.map(i => i.value)")
+        if timezone.localdate(datetime.fromisoformat(value)) > timezone.localdate()
+    )
+    times.and_(desk.locator(f'[value="{later}"]')).first.check()
     desk.get_by_role("button", name="Book the selected time").click()
     expect(desk.get_by_role("alert").filter(has_text="Procedure booked")).to_be_visible()
     procedure = Consultation.objects.get(case=case, consultation_type__slug="injection-procedure")
     assert procedure.state == Consultation.State.BOOKED
-    assert procedure.starts_at > timezone.now()
+    assert procedure.starts_at == datetime.fromisoformat(later)
     # Re-issued with the procedure's date.
     estimate = GoodFaithEstimate.objects.filter(case=case).latest()
     assert estimate.pk != first_estimate.pk and estimate.service_date is not None
