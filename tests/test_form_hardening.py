@@ -50,6 +50,7 @@ from care.models import (
     InstructionAcknowledgement,
     PlanItem,
     ProcedureInstruction,
+    ProcedureRecord,
     TreatmentPlan,
 )
 from care.services import instructions, plans, procedures
@@ -123,6 +124,7 @@ class World:
     procedure: Consultation  # a booked procedure with approved instructions
     pending: Consultation  # a booked procedure with instructions not yet approved
     pending_nsaid: ProcedureInstruction  # one of them
+    today_procedure: Consultation  # an allograft procedure booked for today, begun
 
 
 def _png() -> bytes:
@@ -224,6 +226,21 @@ def world(db: None, time_machine: Any) -> World:
         booked_by=desk,
     )
     instructions.instructions_draft(procedure=pending, physician=physician)
+    # An allograft procedure today, after the two consultations above: its record is
+    # accepted only on its day and once it has begun, so the clock moves past its start
+    # below, when everything else is booked (still today: the day's hours are 09-17).
+    allograft_case = case_to_book(physician, patient=patient)
+    shared_plan(allograft_case, physician, "allograft")
+    today_procedure = procedures.procedure_book(
+        case=allograft_case,
+        starts_at=scheduling.free_slots(
+            physician=physician.physician_profile,
+            consultation_type=procedures.procedure_type(),
+            start_day=timezone.localdate(),
+            days=1,
+        )[0].starts_at,
+        booked_by=desk,
+    )
     # Last: a patient has one draft at a time, and submitting the cases above used it.
     draft = intake_ready_to_sign(patient)
     image = services.imaging_file_add(
@@ -232,6 +249,14 @@ def world(db: None, time_machine: Any) -> World:
         content_type="image/png",
         max_files=10,
     )
+    procedure_at = scheduling.free_slots(
+        physician=physician.physician_profile,
+        consultation_type=procedures.procedure_type(),
+        start_day=timezone.localdate() + timedelta(days=2),
+        days=5,
+    )[0].starts_at
+    time_machine.move_to(today_procedure.starts_at + timedelta(minutes=30))
+    assert timezone.localdate() == morning.date()
     return World(
         users={
             "anon": None,
@@ -272,12 +297,8 @@ def world(db: None, time_machine: Any) -> World:
         procedure=procedure,
         pending=pending,
         pending_nsaid=pending.instructions.get(text__startswith="do not take ibuprofen"),
-        procedure_at=scheduling.free_slots(
-            physician=physician.physician_profile,
-            consultation_type=procedures.procedure_type(),
-            start_day=timezone.localdate() + timedelta(days=2),
-            days=5,
-        )[0].starts_at,
+        procedure_at=procedure_at,
+        today_procedure=today_procedure,
     )
 
 
@@ -444,6 +465,41 @@ def _pending_nsaid(w: World) -> ProcedureInstruction:
 
 def _receipt(w: World) -> EstimateAcknowledgement:
     return EstimateAcknowledgement.objects.get(estimate=w.estimate)
+
+
+def _record_post(w: World) -> dict[str, Any]:
+    begun = timezone.localtime(w.today_procedure.starts_at + timedelta(minutes=5))
+    return {
+        "performed_time": begun.strftime("%H:%M"),
+        "option": TreatmentOption.objects.get(slug="allograft").pk,
+        "body_region": _region("knee"),
+        "side": "left",
+        "guidance": "ultrasound",
+        "volume_injected_ml": "4.0",
+        "harvest_site": "",
+        "volume_harvested_ml": "",
+        "nucleated_cells_millions": "",
+        "product_name": "Amniotic membrane allograft",
+        "manufacturer": "Example Tissue Bank",
+        "lot_number": "AM-2026-0147",
+        "lot_expires_on": "2028-06-30",
+        "complication": "none",
+        "note": "",
+    }
+
+
+def _recorded(w: World) -> list[Expectation]:
+    record = ProcedureRecord.objects.get(consultation=w.today_procedure)
+    return [
+        ("lot", record.lot_number, "AM-2026-0147"),
+        ("kind", record.kind, ProcedureRecord.Kind.DONOR_TISSUE),
+        ("of the case", record.case_id, w.today_procedure.case_id),
+        ("by", record.physician_id, w.physician.pk),
+        ("at", record.performed_at, w.today_procedure.starts_at + timedelta(minutes=5)),
+        ("no complication", record.complication, ProcedureRecord.Complication.NONE),
+        ("procedure", _fresh(w.today_procedure).state, Consultation.State.COMPLETED),
+        ("case", _fresh(w.today_procedure.case).state, Case.State.TREATED),
+    ]
 
 
 def _item_post(w: World) -> dict[str, Any]:
@@ -1147,6 +1203,13 @@ FORMS: list[Form] = [
             ("approved", w.pending.instructions.filter(approved_at__isnull=True).count(), 0),
             ("by", {i.approved_by_id for i in w.pending.instructions.all()}, {w.physician.pk}),
         ],
+    ),
+    Form(
+        "care:procedure_record",
+        "physician",
+        to("care:procedure_record", lambda w: w.today_procedure.public_id),
+        _record_post,
+        _recorded,
     ),
 ]
 

@@ -4,12 +4,14 @@ Unmistakable canary strings go into every health answer anyone can type (medicin
 allergies, other conditions, what was tried, imaging facility and file name, goals,
 answers kept from a step that did not validate, a physician's question and the
 patient's answer, each part of a decision, the patient's request to the front desk,
-the front desk's reason for cancelling, a reassignment's reason) and into the names
-of the catalog rows a patient's answers point at (the condition, the red flag and the
-contraindication they said yes to). Then the journeys run through the pages as the
-people would: sign-up and the intake, routing, review, questions and answers,
-decisions, booking, a patient's change request, moving, reminders, cancelling,
-escalation and an intake reminder.
+the front desk's reason for cancelling, a reassignment's reason, the treatment plan's
+notes and reasons, the procedure record's donor-tissue product, manufacturer and
+note) and into the names of the catalog rows a patient's answers point at (the
+condition, the red flag and the contraindication they said yes to). Then the
+journeys run through the pages as the people would: sign-up and the intake, routing,
+review, questions and answers, decisions, booking, a patient's change request,
+moving, reminders, cancelling, the plan and its estimate, the procedure booked and
+recorded on its day, the tissue-lot recall list, escalation and an intake reminder.
 
 Everything that leaves the database for somewhere less guarded is captured and
 searched for the canaries:
@@ -41,6 +43,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
+import time_machine
 from celery.app.task import Task
 from celery.signals import before_task_publish
 from django.conf import settings
@@ -53,7 +56,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from care.models import GoodFaithEstimate, PlanItem, TreatmentPlan
+from care.models import GoodFaithEstimate, PlanItem, ProcedureRecord, TreatmentPlan
 from clinic.celery import app as celery_app
 from clinic.models import OutboundEmail, User
 from clinic.roles import Role
@@ -646,6 +649,25 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
         {"reason": canary("a-revise-reason", "Second knee after the sepsis")},
     )
     revised = TreatmentPlan.objects.get(case=case_a, version=2)
+    # Version 2 adds donor tissue (allograft), whose lot is recorded on the day.
+    doctor.submit(
+        plan_url,
+        {
+            "options": [
+                TreatmentOption.objects.get(slug="prp").pk,
+                TreatmentOption.objects.get(slug="allograft").pk,
+            ],
+            "body_region": BodyRegion.objects.get(slug="knee").pk,
+            "side": "left",
+            "condition": "",
+            "icd10_code": "M17.12",
+            "sessions": "1",
+            "weeks_between_sessions": "0",
+            "guidance": "ultrasound",
+            "harvest_source": "",
+            "note_to_patient": canary("a-plan-note-2", "Donor tissue, given the chemotherapy"),
+        },
+    )
     doctor.submit(reverse("care:plan_share", kwargs={"public_id": revised.public_id}))
     estimate = GoodFaithEstimate.objects.filter(case=case_a).latest()
     pat.get(detail_a)
@@ -663,6 +685,40 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
     procedure_slots = _slots(desk.get(procedure))
     assert procedure_slots, "no free slots for the procedure"
     desk.submit(procedure, {"starts_at": procedure_slots[0]})
+
+    # On the procedure's day the physician records it: donor tissue, a complication
+    # described in the note. The patient reads what was done; a clinic admin and the
+    # physician find the patient by the lot. The lot is a product's identifier, not
+    # health data (the recall list's address carries it), so it is no canary.
+    booked = Consultation.objects.get(case=case_a, consultation_type__slug="injection-procedure")
+    with time_machine.travel(booked.starts_at + timedelta(minutes=50), tick=False):
+        on_the_day = browser(physician)  # days later: new sessions
+        on_the_day.get(plan_url)
+        on_the_day.submit(
+            reverse("care:procedure_record", kwargs={"public_id": booked.public_id}),
+            {
+                "performed_time": timezone.localtime(booked.starts_at + timedelta(minutes=5))
+                .time()
+                .strftime("%H:%M"),
+                "option": TreatmentOption.objects.get(slug="allograft").pk,
+                "body_region": BodyRegion.objects.get(slug="knee").pk,
+                "side": "left",
+                "guidance": "ultrasound",
+                "volume_injected_ml": "4.0",
+                "harvest_site": "",
+                "product_name": canary("a-tissue-product", "Amniotic membrane allograft"),
+                "manufacturer": canary("a-tissue-manufacturer", "Oncology Tissue Bank"),
+                "lot_number": "AM-2026-0147",
+                "lot_expires_on": "2030-06-30",
+                "complication": "vasovagal",
+                "note": canary("a-procedure-note", "Fainted; weak since the chemotherapy"),
+            },
+        )
+        browser(patient_a).get(reverse("care:patient_care", kwargs={"public_id": case_a.public_id}))
+        for searcher in (on_the_day, browser(clinic_admin)):
+            searcher.get(reverse("care:lot_recall"), {"lot": "am-2026-0147 "})
+    case_a.refresh_from_db()
+    assert case_a.state == "treated"
 
     # --- Patient B: a shoulder nobody takes (the pool, and the admins are told), left
     # waiting past the target (escalated), imaging asked for and answered,
@@ -773,6 +829,7 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
             *CaseFlag.objects.all(),
             *TreatmentPlan.objects.all(),
             *PlanItem.objects.all(),
+            *ProcedureRecord.objects.all(),
             *Condition.objects.all(),
             *RedFlag.objects.all(),
             *Contraindication.objects.all(),

@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
@@ -187,12 +189,15 @@ TYPED: dict[str, Typed] = {
             "admin: e-mail",
             "admin: audit log",
             "admin: access log",  # the name typed at the login form
+            "physician: donor tissue recall",  # whom to write to
         ),
     ),
     "Intake.legal_name": Typed(
         script("legal name"),
         (
             "physician: plan A",
+            "physician: plan F",
+            "physician: donor tissue recall",  # whom to call
             "patient: estimate A",  # copied into the estimate
             "front desk: estimates",
             "front desk: estimate A",
@@ -299,6 +304,7 @@ TYPED: dict[str, Typed] = {
         script("display name"),
         (
             "patient: home",
+            "patient: care F",  # who did the procedure
             "patient: intake A",
             "patient: intake B",
             *CASE_PAGES,
@@ -444,6 +450,21 @@ TYPED: dict[str, Typed] = {
     "ProcedureInstruction.text": Typed(
         link("my instruction"), ("physician: plan A", "patient: care A")
     ),
+    # The physician's record of case F's procedure (donor tissue), on its day; the
+    # recall list finds the patient by the lot.
+    "ProcedureRecord.product_name": Typed(
+        script("tissue product"),
+        ("physician: plan F", "patient: care F", "physician: donor tissue recall"),
+    ),
+    "ProcedureRecord.manufacturer": Typed(
+        image("manufacturer"),
+        ("physician: plan F", "patient: care F", "physician: donor tissue recall"),
+    ),
+    "ProcedureRecord.lot_number": Typed(  # 60 characters at most
+        link("lot"),
+        ("physician: plan F", "patient: care F", "physician: donor tissue recall"),
+    ),
+    "ProcedureRecord.note": Typed(image("procedure note"), ("physician: plan F",)),
     "GoodFaithEstimate.separately_scheduled": Typed(
         script("separately scheduled"), ("patient: estimate A", "front desk: estimate A")
     ),
@@ -552,7 +573,8 @@ NOT_TYPED: dict[str, str] = {
 @dataclass
 class World:
     users: dict[str, User | None]
-    cases: dict[str, Case]  # A booked, B declined, C to book, E waiting for its physician
+    # A booked, B declined, C to book, E waiting for its physician, F treated (allograft)
+    cases: dict[str, Case]
     draft: Intake
     consultations: dict[str, Consultation]  # "1" cancelled, "2" booked with a request
     catalog: dict[str, models.Model]
@@ -868,10 +890,69 @@ def a_visitor_fails_to_log_in() -> None:
     assert not markup_in(refused.content.decode())
 
 
+def the_procedure_recorded(
+    doctor: Browser, desk: Browser, patient: Browser, patient_user: User, physician: User
+) -> Case:
+    """Case F: a candidate; the physician plans donor tissue (allograft) and shares the
+    plan; the front desk books the procedure; on its day the physician records it, with
+    the product, manufacturer and lot copied from the label, and a note."""
+    f = intake_through_the_pages(patient, patient_user)
+    doctor.post(case_url("review:claim", f))
+    doctor.post(case_url("review:candidate", f), a_candidate())
+    allograft = TreatmentOption.objects.get(slug="allograft")
+    doctor.post(
+        reverse("care:plan", args=[f.public_id]),
+        {
+            "options": [allograft.pk],
+            "body_region": BodyRegion.objects.get(slug="knee").pk,
+            "side": "left",
+            "condition": "",
+            "icd10_code": "M17.12",
+            "sessions": "1",
+            "weeks_between_sessions": "0",
+            "guidance": "ultrasound",
+            "harvest_source": "",
+            "note_to_patient": "",
+        },
+    )
+    doctor.post(reverse("care:plan_share", args=[TreatmentPlan.objects.get(case=f).public_id]))
+    starts_at = free_slots(
+        physician=physician.physician_profile,
+        consultation_type=procedure_type(),
+        start_day=timezone.localdate() + timedelta(days=20),
+        days=5,
+    )[0].starts_at
+    desk.post(
+        reverse("care:procedure_book", args=[f.public_id]), {"starts_at": starts_at.isoformat()}
+    )
+    procedure = Consultation.objects.get(case=f, consultation_type__slug="injection-procedure")
+    with time_machine.travel(starts_at + timedelta(minutes=50), tick=False):
+        Browser(physician).post(  # days later: a new session
+            reverse("care:procedure_record", args=[procedure.public_id]),
+            {
+                "performed_time": timezone.localtime(starts_at + timedelta(minutes=5)).strftime(
+                    "%H:%M"
+                ),
+                "option": allograft.pk,
+                "body_region": BodyRegion.objects.get(slug="knee").pk,
+                "side": "left",
+                "guidance": "ultrasound",
+                "volume_injected_ml": "4.0",
+                "harvest_site": "",
+                "product_name": typed("ProcedureRecord.product_name"),
+                "manufacturer": typed("ProcedureRecord.manufacturer"),
+                "lot_number": typed("ProcedureRecord.lot_number"),
+                "lot_expires_on": "2030-06-30",
+                "complication": "none",
+                "note": typed("ProcedureRecord.note"),
+            },
+        )
+    return f
+
+
 def build_world() -> World:
     catalog = the_catalog_as_typed_in_the_admin()
     physician, colleague, desk_user, admin_user = staff_as_set_up_in_the_admin()
-    a_visitor_fails_to_log_in()
     patient, patient_user = the_patient_signs_up()
     doctor, other_doctor, desk = Browser(physician), Browser(colleague), Browser(desk_user)
 
@@ -1007,6 +1088,10 @@ def build_world() -> World:
     other_doctor.post(case_url("review:candidate", c), a_candidate())
     # Case E: waiting in the physician's queue.
     e = intake_through_the_pages(patient, patient_user)
+    f = the_procedure_recorded(doctor, desk, patient, patient_user, physician)
+    # After case F's procedure day: a login then (weeks ahead) clears failed logins
+    # older than django-axes' cool-off, as it would this one.
+    a_visitor_fails_to_log_in()
 
     # A draft: steps 1-6 saved, step 7 typed without a payment choice and left ("save
     # and finish later" keeps it as typed), started long enough ago to be on the front
@@ -1023,7 +1108,12 @@ def build_world() -> World:
     desk.post(reverse("frontdesk:incomplete_remind", args=[draft.public_id]))
 
     # Every form above was accepted (``Browser.post``); these say it did what it should.
-    for case, state in ((a, "booked"), (b, "not_candidate"), (c, "consult_requested")):
+    for case, state in (
+        (a, "booked"),
+        (b, "not_candidate"),
+        (c, "consult_requested"),
+        (f, "treated"),
+    ):
         case.refresh_from_db()
         assert case.state == state, (case, case.state)
     cancelled.refresh_from_db()
@@ -1038,7 +1128,7 @@ def build_world() -> World:
             "desk": desk_user,
             "admin": admin_user,
         },
-        cases={"A": a, "B": b, "C": c, "E": e},
+        cases={"A": a, "B": b, "C": c, "E": e, "F": f},
         draft=draft,
         consultations={"1": cancelled, "2": booked},
         catalog=catalog,
@@ -1165,6 +1255,13 @@ PAGES: dict[str, Page] = {
     "admin: consent documents": _admin("intake_consentdocument"),
     "admin: consent document": _admin("intake_consentdocument", _catalog("consent document")),
     "physician: plan A": Page("physician", "care:plan", _case("A")),
+    "physician: plan F": Page("physician", "care:plan", _case("F")),
+    "patient: care F": Page("patient", "care:patient_care", _case("F")),
+    "physician: donor tissue recall": Page(
+        "physician",
+        "care:lot_recall",
+        query=lambda world: "?" + urlencode({"lot": typed("ProcedureRecord.lot_number")}),
+    ),
     "patient: care A": Page("patient", "care:patient_care", _case("A")),
     "patient: estimate A": Page("patient", "care:estimate", lambda world: [_estimate(world)]),
     "front desk: estimates": Page("desk", "care:estimates"),
@@ -1357,6 +1454,7 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "frontdesk:request_handled": "POST only",
     "frontdesk:incomplete_remind": "POST only",
     "care:plan_share": "POST only",
+    "care:procedure_record": "POST (used in the world); shows care:plan on an error",
     "care:instructions_acknowledge": "POST only",
     "care:instructions_draft": "POST only",
     "care:instructions_approve": "POST only",
