@@ -1463,6 +1463,7 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "care:plan_item": "POST (used in the world); shows care:plan on an error",
     "care:plan_revise": "POST (used in the world); shows care:plan on an error",
     "care:estimate_request": "POST only",
+    "care:estimate_download": "a PDF file, not HTML (its text is drawn, never parsed as markup)",
     "care:estimate_acknowledge": "POST only",
     "care:estimate_issue": "POST (used in the world); shows care:estimates on an error",
 }
