@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "clinic",
     "intake",
     "care",
+    "records",
 ]
 
 MIDDLEWARE = [
