@@ -44,7 +44,9 @@ def export_cases() -> QuerySet[Case]:
     ).prefetch_related(
         Prefetch(
             "intake__complaints",
-            queryset=Complaint.objects.select_related("body_region", "condition"),
+            queryset=Complaint.objects.select_related("body_region", "condition").prefetch_related(
+                "condition__codes"
+            ),
         ),
         Prefetch(
             "intake__responses",

@@ -1342,6 +1342,8 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "intake:information_answer": "POST (used in the world); shows intake:detail on an error",
     "intake:consultation_change": "POST (used in the world); shows intake:home on an error",
     "intake:consultation_calendar": "an iCalendar file, not HTML",
+    "records:case_fhir": "a FHIR JSON download, not HTML",
+    "records:my_record_fhir": "a FHIR JSON download, not HTML (its 429 page shows a number)",
     "review:next": "POST only",
     "review:claim": "POST only",
     "review:release": "POST only",

@@ -39,6 +39,7 @@ from intake.models import (
 from records.fhir import codes
 from records.fhir.codes import ours
 from treatments.coding import billable_code
+from treatments.models import Condition as TreatmentCondition
 
 Resource = dict[str, Any]
 
@@ -225,12 +226,20 @@ def condition_id(complaint: Complaint) -> str:
     return stable_id("complaint", complaint.intake.public_id, complaint.pk)
 
 
+def _billable_code(named: TreatmentCondition | None, side: str) -> str | None:
+    """``treatments.coding.billable_code``, read from the condition's codes when the
+    export's selector prefetched them (one query per batch, not one per complaint)."""
+    if named is not None and "codes" in getattr(named, "_prefetched_objects_cache", {}):
+        return next((row.code for row in named.codes.all() if row.side == side), None)
+    return billable_code(named, side)
+
+
 def condition(complaint: Complaint, *, recorded: datetime | None) -> Resource:
     """US Core Condition (health concern) for one complaint: the billable ICD-10-CM
     code its condition and side imply, else the condition's category code, else only
     the patient's words; body site with laterality; onset as the patient gave it."""
     named = complaint.condition
-    icd10 = billable_code(named, complaint.side) or (named.icd10_code if named else None)
+    icd10 = _billable_code(named, complaint.side) or (named.icd10_code if named else None)
     where = str(complaint)
     code: dict[str, Any] = {"text": named.name if named else f"Pain: {where.lower()}"}
     if icd10:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from clinic.models import User
 from intake.models import Case
 from records import services
-from records.fhir import checks, codes
+from records.fhir import builders, checks, codes
 from records.fhir.builders import validated
 from tests.records.medplum import medplum_problems
 
@@ -150,3 +150,23 @@ def test_a_problem_inside_a_bundle_is_found(demo_clinic) -> None:
     bundle = services.case_bundle(case.pk)[1]
     bundle["entry"][0]["resource"]["gender"] = "femail"
     assert [p.path for p in checks.check_resources([bundle])] == ["gender"]
+
+
+def test_each_complaint_is_coded_as_treatments_coding_says(demo_clinic) -> None:
+    """The export reads prefetched codes; it must agree with ``billable_code``."""
+    from intake.models import Complaint
+    from treatments.coding import billable_code
+
+    complaints = list(Complaint.objects.filter(intake__case__isnull=False))
+    coded = 0
+    for case in Case.objects.order_by("pk"):
+        for condition in _entries(services.case_bundle(case.pk)[1]):
+            if condition["resourceType"] != "Condition":
+                continue
+            complaint = next(c for c in complaints if condition["id"] == builders.condition_id(c))
+            named = complaint.condition
+            expected = billable_code(named, complaint.side) or (named.icd10_code if named else None)
+            got = [c["code"] for c in condition["code"].get("coding", [])]
+            assert got == ([expected] if expected else [])
+            coded += bool(expected)
+    assert coded
