@@ -5,7 +5,7 @@ chunks, so memory stays flat whatever the clinic's size)."""
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
 
 from care.models import GoodFaithEstimate, PlannedOption, TreatmentPlan
 from clinic.models import User
@@ -32,6 +32,16 @@ def _instrument_parts(prefix: str = "") -> list[Prefetch[Any]]:
     ]
 
 
+def _history(model: type[Model]) -> Prefetch[Any]:
+    """The row's change history (django-pghistory events), oldest first, with the
+    context that says who made each change."""
+    events = model.history.rel.related_model  # type: ignore[attr-defined]  # pghistory's
+    return Prefetch(
+        "history",
+        queryset=events.objects.select_related("pgh_context").order_by("pgh_created_at", "pgh_id"),
+    )
+
+
 def export_cases() -> QuerySet[Case]:
     """Every case with what its export needs (the intake and its answers, flags,
     decisions, consultations, shared plans and issued estimates)."""
@@ -45,7 +55,7 @@ def export_cases() -> QuerySet[Case]:
         Prefetch(
             "intake__complaints",
             queryset=Complaint.objects.select_related("body_region", "condition").prefetch_related(
-                "condition__codes"
+                "condition__codes", _history(Complaint)
             ),
         ),
         Prefetch(
@@ -72,7 +82,9 @@ def export_cases() -> QuerySet[Case]:
             "consultations",
             queryset=Consultation.objects.select_related(
                 "patient", "physician", "consultation_type"
-            ).order_by("starts_at", "pk"),
+            )
+            .prefetch_related(_history(Consultation))
+            .order_by("starts_at", "pk"),
         ),
         Prefetch(
             "treatment_plans",
@@ -84,6 +96,7 @@ def export_cases() -> QuerySet[Case]:
             .order_by("version"),
         ),
         Prefetch("estimates", queryset=GoodFaithEstimate.objects.order_by("issued_at", "pk")),
+        _history(Case),
     )
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from clinic.errors import ClinicError
@@ -47,15 +47,55 @@ RESOURCE_TYPES = (
     "Task",
     "Appointment",
     "CarePlan",
+    "Provenance",
     # "Procedure" and "Device" join when care.ProcedureRecord lands (builders.procedures).
 )
 BULK_AUDIT_REQUEST_ID = "manage.py fhir_export"
 CHUNK_SIZE = 200
 
 
-def case_resources(case: Case) -> Iterator[Resource]:
+def _events(record: Model) -> list[Any]:
+    """The row's pghistory events (``record.history``, added by ``clinic.models.history``
+    and so unknown to the type checker), as prefetched by the selector."""
+    return list(record.history.all())  # type: ignore[attr-defined]
+
+
+def _history_events(case: Case) -> Iterator[tuple[str, Any, dict[str, str]]]:
+    """The case's change history as (table, event, the resource it changed): the
+    case itself (its review Task), its complaints and its consultations."""
+    for event in _events(case):
+        yield "case", event, builders.ref("Task", str(case.public_id))
+    for complaint in case.intake.complaints.all():
+        for event in _events(complaint):
+            yield "complaint", event, builders.ref("Condition", builders.condition_id(complaint))
+    for consultation in case.consultations.all():
+        for event in _events(consultation):
+            yield "consultation", event, builders.ref("Appointment", str(consultation.public_id))
+
+
+def _changed_by(event: Any) -> int | None:
+    metadata = event.pgh_context.metadata if event.pgh_context is not None else None
+    user = (metadata or {}).get("user")
+    return user if isinstance(user, int) else None
+
+
+def history_users(cases: list[Case]) -> dict[int, User]:
+    """The people named in these cases' change history, in one query."""
+    ids = {
+        user
+        for case in cases
+        for _, event, _ in _history_events(case)
+        if (user := _changed_by(event)) is not None
+    }
+    if not ids:
+        return {}
+    return {u.pk: u for u in User.objects.filter(pk__in=ids).select_related("physician_profile")}
+
+
+def case_resources(case: Case, *, users: dict[int, User]) -> Iterator[Resource]:
     """The resources of one case (not its Patient, Practitioners or Questionnaires,
-    which cases share). ``case`` comes from ``records.selectors.export_cases``."""
+    which cases share). ``case`` comes from ``records.selectors.export_cases``;
+    ``users`` are the people its history names (``history_users``)."""
     intake = case.intake
     recorded = intake.submitted_at or case.created_at
     yield from builders.related_people(intake)
@@ -93,15 +133,23 @@ def case_resources(case: Case) -> Iterator[Resource]:
     for estimate in case.estimates.all():
         yield builders.estimate_document(estimate)
     yield from builders.procedures(case)
+    for table, event, target in _history_events(case):
+        user_id = _changed_by(event)
+        agent = builders.history_agent(users.get(user_id) if user_id else None, case)
+        yield builders.provenance(table=table, event=event, target=target, agent=agent)
 
 
-def _practitioners_of(case: Case) -> Iterator[User]:
+def _practitioners_of(case: Case, users: dict[int, User]) -> Iterator[User]:
     if case.assigned_to is not None:
         yield case.assigned_to
     for consultation in case.consultations.all():
         yield consultation.physician
     for plan in case.treatment_plans.all():
         yield plan.physician
+    for _, event, _ in _history_events(case):
+        user = users.get(_changed_by(event) or 0)
+        if user is not None and hasattr(user, "physician_profile"):
+            yield user
 
 
 def _instruments_of(case: Case) -> Iterator[Instrument]:
@@ -149,10 +197,10 @@ def bundle(resources: Iterable[Resource], *, now: datetime | None = None) -> Res
     )
 
 
-def _shared_resources(cases: list[Case]) -> Iterator[Resource]:
+def _shared_resources(cases: list[Case], users: dict[int, User]) -> Iterator[Resource]:
     seen: set[int] = set()
     for case in cases:
-        for user in _practitioners_of(case):
+        for user in _practitioners_of(case, users):
             if user.pk not in seen:
                 seen.add(user.pk)
                 yield builders.practitioner(user)
@@ -167,10 +215,11 @@ def _shared_resources(cases: list[Case]) -> Iterator[Resource]:
 def case_bundle(case_id: int) -> tuple[Case, Resource]:
     """One case, as the physician downloads it."""
     case = export_cases().get(pk=case_id)
+    users = history_users([case])
     resources = [
         builders.patient(case.patient, case.intake),
-        *_shared_resources([case]),
-        *case_resources(case),
+        *_shared_resources([case], users),
+        *case_resources(case, users=users),
     ]
     return case, bundle(resources)
 
@@ -180,12 +229,13 @@ def patient_bundle(patient: User) -> tuple[list[Case], Resource]:
     Patient resource is from their latest intake's answers (or their account alone)."""
     cases = list(export_cases().filter(patient=patient).order_by("created_at", "pk"))
     latest = cases[-1].intake if cases else Intake.objects.of_patient(patient).first()
+    users = history_users(cases)
     resources = [
         builders.patient(patient, latest or Intake(patient=patient)),
-        *_shared_resources(cases),
+        *_shared_resources(cases, users),
     ]
     for case in cases:
-        resources.extend(case_resources(case))
+        resources.extend(case_resources(case, users=users))
     return cases, bundle(resources)
 
 
@@ -239,7 +289,7 @@ class _Writers:
 
 
 def _exported_cases(since: datetime | None) -> QuerySet[Case]:
-    cases = export_cases()
+    cases = Case.objects.all()
     if since is not None:
         # A subquery, not a join: a case with many changed rows is exported once.
         cases = cases.filter(pk__in=Case.objects.filter(changed_since(since)).values("pk"))
@@ -278,20 +328,22 @@ def fhir_bulk_export(*, out: Path, since: datetime | None = None) -> BulkExport:
         for instrument in export_instruments().iterator(chunk_size=CHUNK_SIZE):
             writers.write(builders.questionnaire(instrument))
         last_patient: int | None = None
-        chunk: list[Case] = []
-        for case in _exported_cases(since).iterator(chunk_size=CHUNK_SIZE):
-            if case.patient_id != last_patient:
-                last_patient = case.patient_id
-                writers.write(builders.patient(case.patient, case.intake))
-            for resource in case_resources(case):
-                writers.write(resource)
-            chunk.append(case)
-            if len(chunk) >= CHUNK_SIZE:
-                _audit_bulk(chunk, export.transaction_time)
-                export.cases += len(chunk)
-                chunk = []
-        _audit_bulk(chunk, export.transaction_time)
-        export.cases += len(chunk)
+        # The ids first (a list of integers), then each chunk of cases with its
+        # related rows: memory holds one chunk, whatever the clinic's size.
+        ids = list(_exported_cases(since).values_list("pk", flat=True))
+        for start in range(0, len(ids), CHUNK_SIZE):
+            wanted = ids[start : start + CHUNK_SIZE]
+            loaded = {case.pk: case for case in export_cases().filter(pk__in=wanted)}
+            chunk = [loaded[pk] for pk in wanted]
+            users = history_users(chunk)
+            for case in chunk:
+                if case.patient_id != last_patient:
+                    last_patient = case.patient_id
+                    writers.write(builders.patient(case.patient, case.intake))
+                for resource in case_resources(case, users=users):
+                    writers.write(resource)
+            _audit_bulk(chunk, export.transaction_time)
+            export.cases += len(chunk)
     finally:
         writers.close()
     (out / "manifest.json").write_text(

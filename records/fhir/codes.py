@@ -83,3 +83,5 @@ PROFILE = {
     "DocumentReference": _us_core("us-core-documentreference"),
     "CarePlan": _us_core("us-core-careplan"),
 }
+DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
+PROVENANCE_AGENT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"

@@ -170,3 +170,33 @@ def test_each_complaint_is_coded_as_treatments_coding_says(demo_clinic) -> None:
             assert got == ([expected] if expected else [])
             coded += bool(expected)
     assert coded
+
+
+def test_the_change_history_is_exported_as_provenance_naming_who(patient, physician) -> None:
+    from django.urls import reverse
+
+    from tests.conftest import ClinicClient
+    from tests.factories import submitted_case
+
+    case = submitted_case(patient, route=False)
+    client = ClinicClient()
+    client.force_login(physician)
+    client.post(reverse("review:claim", kwargs={"public_id": case.public_id}))
+    case.refresh_from_db()
+    assert case.assigned_to == physician
+    bundle = services.case_bundle(case.pk)[1]
+    full_url = {
+        f"{e['resource']['resourceType']}/{e['resource']['id']}": e["fullUrl"]
+        for e in bundle["entry"]
+    }
+    changes = [
+        (p["target"][0]["reference"], p["activity"]["coding"][0]["code"], p["agent"][0]["who"])
+        for p in _entries(bundle)
+        if p["resourceType"] == "Provenance"
+    ]
+    task = full_url[f"Task/{case.public_id}"]
+    assert (task, "CREATE", {"display": "Clinic Intake (automatic)"}) in changes
+    by_physician = {"reference": full_url[f"Practitioner/{physician.public_id}"]}
+    assert (task, "UPDATE", by_physician) in changes
+    assert checks.check_resources([bundle]) == []
+    assert [p for p in medplum_problems(_entries(bundle)) if p["errors"]] == []
