@@ -81,7 +81,7 @@ def export_cases() -> QuerySet[Case]:
         Prefetch(
             "consultations",
             queryset=Consultation.objects.select_related(
-                "patient", "physician", "consultation_type"
+                "patient", "physician__physician_profile", "consultation_type"
             )
             .prefetch_related(_history(Consultation))
             .order_by("starts_at", "pk"),

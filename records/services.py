@@ -224,10 +224,15 @@ def case_bundle(case_id: int) -> tuple[Case, Resource]:
     return case, bundle(resources)
 
 
+def patient_cases(patient: User) -> list[Case]:
+    """The patient's cases, oldest first, with everything their record shows."""
+    return list(export_cases().filter(patient=patient).order_by("created_at", "pk"))
+
+
 def patient_bundle(patient: User) -> tuple[list[Case], Resource]:
     """The patient's own record: every case of theirs, as they download it. The
     Patient resource is from their latest intake's answers (or their account alone)."""
-    cases = list(export_cases().filter(patient=patient).order_by("created_at", "pk"))
+    cases = patient_cases(patient)
     latest = cases[-1].intake if cases else Intake.objects.of_patient(patient).first()
     users = history_users(cases)
     resources = [

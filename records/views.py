@@ -57,24 +57,54 @@ def _downloads_in_the_last_hour(patient: User) -> int:
     ).count()
 
 
+def _too_many(request: HttpRequest, patient: User) -> HttpResponse | None:
+    """The rate limit shared by both forms of the record: a 429 page once the patient
+    has taken ``RECORD_DOWNLOADS_PER_HOUR`` copies in the last hour."""
+    limit = settings.RECORD_DOWNLOADS_PER_HOUR
+    if _downloads_in_the_last_hour(patient) < limit:
+        return None
+    response = render(request, "records/too_many_downloads.html", {"limit": limit}, status=429)
+    response["Retry-After"] = "3600"
+    return response
+
+
+def _audit_record(request: HttpRequest, patient: User, cases: list[Case]) -> None:
+    audit_reads(
+        request,
+        action=Action.EXPORT,
+        records=[
+            Seen(PATIENT_RECORD, str(patient.public_id), patient.pk),
+            *(seen(case, patient.pk) for case in cases),
+        ],
+    )
+
+
 @require_safe
 @patient_area
 def my_record_fhir(request: HttpRequest) -> HttpResponse:
     """The patient's own record, every case of theirs, as a FHIR R4 Bundle (the
     HIPAA right of access). Limited to ``RECORD_DOWNLOADS_PER_HOUR`` an hour."""
     me = signed_in_user(request)
-    limit = settings.RECORD_DOWNLOADS_PER_HOUR
-    if _downloads_in_the_last_hour(me) >= limit:
-        response = render(request, "records/too_many_downloads.html", {"limit": limit}, status=429)
-        response["Retry-After"] = "3600"
-        return response
+    refused = _too_many(request, me)
+    if refused is not None:
+        return refused
     cases, bundle = services.patient_bundle(me)
-    audit_reads(
-        request,
-        action=Action.EXPORT,
-        records=[
-            Seen(PATIENT_RECORD, str(me.public_id), me.pk),
-            *(seen(case, me.pk) for case in cases),
-        ],
-    )
+    _audit_record(request, me, cases)
     return _fhir_download(bundle, "my-health-record.fhir.json")
+
+
+@require_safe
+@patient_area
+def my_record(request: HttpRequest) -> HttpResponse:
+    """The same record as a page to read, print or save: what the patient told us,
+    and what the clinic decided, booked, planned and estimated with them (no staff
+    notes). Counted and audited like the FHIR download."""
+    me = signed_in_user(request)
+    refused = _too_many(request, me)
+    if refused is not None:
+        return refused
+    cases = services.patient_cases(me)
+    _audit_record(request, me, cases)
+    response = render(request, "records/my_record.html", {"cases": cases, "now": timezone.now()})
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -240,6 +240,10 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GET": "login 403 403 200 404 403 403",
         "POST": "405 405 405 405 405 405 405",
     },
+    "records:my_record": {
+        "GET": "login 200 200 403 403 403 403",
+        "POST": "405 405 405 405 405 405 405",
+    },
     "records:my_record_fhir": {
         "GET": "login 200 200 403 403 403 403",
         "POST": "405 405 405 405 405 405 405",

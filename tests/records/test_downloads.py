@@ -188,3 +188,49 @@ def test_the_patients_download_takes_as_many_queries_for_three_cases_as_for_one(
     assert len(_of_type(bundle, "Task")) == 3
     assert all("coding" in c["code"] for c in _of_type(bundle, "Condition"))
     assert len(three) == len(one)
+
+
+def test_the_patient_reads_their_record_as_a_page_audited_and_never_stored(
+    patient: User, other_patient: User, physician: User
+) -> None:
+    mine = submitted_case(patient)
+    theirs = submitted_case(other_patient)
+    response = _signed_in(patient).get(reverse("records:my_record"))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    page = response.content.decode()
+    assert mine.reference in page and theirs.reference not in page
+    assert mine.intake.legal_name in page
+    assert reverse("records:my_record_fhir") in page
+    assert sorted(_exports()) == sorted(
+        [
+            (patient.pk, patient.pk, PATIENT_RECORD, str(patient.public_id)),
+            (patient.pk, patient.pk, "case", str(mine.public_id)),
+        ]
+    )
+
+
+def test_the_page_and_the_file_share_the_rate_limit(patient: User, settings) -> None:
+    settings.RECORD_DOWNLOADS_PER_HOUR = 2
+    submitted_case(patient)
+    client = _signed_in(patient)
+    assert client.get(reverse("records:my_record")).status_code == 200
+    assert client.get(reverse("records:my_record_fhir")).status_code == 200
+    assert client.get(reverse("records:my_record")).status_code == 429
+    assert client.get(reverse("records:my_record_fhir")).status_code == 429
+
+
+def test_the_record_page_takes_as_many_queries_for_three_cases_as_for_one(
+    patient: User,
+) -> None:
+    client = _signed_in(patient)
+    url = reverse("records:my_record")
+    _coded_case(patient)
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    _coded_case(patient, region="hip")
+    _coded_case(patient)
+    with CaptureQueriesContext(connection) as three:
+        assert client.get(url).status_code == 200
+    assert len(three) == len(one)
