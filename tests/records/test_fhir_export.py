@@ -200,3 +200,16 @@ def test_the_change_history_is_exported_as_provenance_naming_who(patient, physic
     assert (task, "UPDATE", by_physician) in changes
     assert checks.check_resources([bundle]) == []
     assert [p for p in medplum_problems(_entries(bundle)) if p["errors"]] == []
+
+
+def test_without_node_the_validator_skips_here_and_fails_in_ci(monkeypatch) -> None:
+    import tests.conftest
+    from tests.records import medplum
+
+    monkeypatch.setattr(medplum.shutil, "which", lambda name: None)
+    monkeypatch.setattr(tests.conftest, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="node is not installed"):
+        medplum_problems([])
+    monkeypatch.setattr(tests.conftest, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI=true requires it"):
+        medplum_problems([])
