@@ -36,7 +36,8 @@ run: $(VENV)/.runtime-installed
 reset-db: $(VENV)/.runtime-installed
 	$(PY) -m clinic.embedded_db reset
 
-# axe-core for the browser tests' accessibility checks (skipped without npm, except in CI).
+# axe-core for the browser tests' accessibility checks and @medplum/core for the FHIR
+# export's validator (both skipped without npm, except in CI).
 node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund; \
 	else echo "npm not found: the accessibility checks will be skipped"; fi

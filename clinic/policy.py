@@ -91,3 +91,10 @@ def may_read_estimate(user: User, record: PatientRecord) -> bool:
 
 # Good Faith Estimates: the patient, physicians and the front desk (see below).
 estimate_area = role_required(Role.PATIENT, Role.PHYSICIAN, *FRONT_DESK_ROLES)
+
+
+def may_export_case(user: User, case: CaseRecord) -> bool:
+    """Taking a case out of the product as FHIR: only the physician the case is
+    assigned to (not a colleague asked for an opinion, not the pool, never the
+    front desk, who schedule and do not read clinical answers)."""
+    return role_of(user) == Role.PHYSICIAN and case.assigned_to_id == user.pk

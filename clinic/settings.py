@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "clinic",
     "intake",
     "care",
+    "records",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,10 @@ PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 # Friday in TIME_ZONE count), after which it is marked overdue and raised to high.
 REVIEW_TARGET_BUSINESS_DAYS = env_int("REVIEW_TARGET_BUSINESS_DAYS", default=2, minimum=1)
 REVIEW_QUEUE_PAGE_SIZE = env_int("REVIEW_QUEUE_PAGE_SIZE", default=25, minimum=5)
+
+# A patient's "Download my record" (records/): at most this many downloads an hour,
+# counted from the audit rows each download writes.
+RECORD_DOWNLOADS_PER_HOUR = env_int("RECORD_DOWNLOADS_PER_HOUR", default=10, minimum=1)
 
 # Consultations: how many days ahead they can be booked (today counts as the first)
 # and the least notice a booking needs, both enforced by the booking service; the

@@ -36,5 +36,6 @@ urlpatterns = [
     path("review/", include("intake.urls.review")),
     path("frontdesk/", include("intake.urls.frontdesk")),
     path("care/", include("care.urls")),
+    path("records/", include("records.urls")),
     path("admin/", admin.site.urls),
 ]

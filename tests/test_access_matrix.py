@@ -247,6 +247,20 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GET": "200 200 200 200 200 200 200",
         "POST": "405 405 405 405 405 405 405",
     },
+    # FHIR downloads: a case by its own physician only (a colleague gets a 404, the
+    # front desk a 403); a patient's own record by the patient.
+    "records:case_fhir": {
+        "GET": "login 403 403 200 404 403 403",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "records:my_record": {
+        "GET": "login 200 200 403 403 403 403",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "records:my_record_fhir": {
+        "GET": "login 200 200 403 403 403 403",
+        "POST": "405 405 405 405 405 405 405",
+    },
     "review:ask": {"GET": "405 405 405 405 405 405 405", "POST": "login 403 403 200 200 403 403"},
     "review:calendar": {
         "GET": "login 403 403 200 200 403 403",
@@ -409,6 +423,7 @@ def world(db: None) -> World:
     }
     for name in ("case", "case_print", "claim", "release", "reassign", "ask", "imaging"):
         args[f"review:{name}"] = [asked.public_id]
+    args["records:case_fhir"] = [asked.public_id]
     for name in ("candidate", "not_candidate"):
         args[f"review:{name}"] = [asked.public_id]
     for name in ("consultation", "reschedule", "check_in", "complete", "no_show", "cancel"):

@@ -510,6 +510,34 @@ TYPED: dict[str, Typed] = {
     ),
 }
 
+# The patient's readable record (records:my_record) shows what their submitted intakes
+# and their care pages show, except the physician's questions and their answers.
+for _shown in (
+    "Intake.legal_name",
+    "Intake.signature_name",
+    "Intake.address_line1",
+    "Intake.address_line2",
+    "Intake.city",
+    "Intake.region",
+    "Intake.postal_code",
+    "Intake.emergency_contact_name",
+    "Intake.emergency_contact_relationship",
+    "PriorTreatment.details",
+    "Intake.current_medicines",
+    "Intake.allergies",
+    "Intake.other_conditions",
+    "ImagingStudy.facility",
+    "ImagingFile.original_name",
+    "Intake.goals",
+    "Intake.guardian_name",
+    "Intake.guardian_relationship",
+    "ReviewDecision.message_to_patient (needs imaging)",
+    "ReviewDecision.message_to_patient (candidate)",
+    "ReviewDecision.message_to_patient (not a candidate)",
+    "TreatmentPlan.note_to_patient",
+):
+    TYPED[_shown] = Typed(TYPED[_shown].payload, (*TYPED[_shown].shown_on, "patient: my record"))
+
 
 def typed(key: str) -> str:
     return TYPED[key].payload
@@ -1212,6 +1240,7 @@ def _user(key: str) -> Callable[[World], User]:
 PAGES: dict[str, Page] = {
     "home page": Page("anon", "home"),
     "patient: home": Page("patient", "intake:home"),
+    "patient: my record": Page("patient", "records:my_record"),
     "patient: intake A": Page("patient", "intake:detail", _intake("A")),
     "patient: intake B": Page("patient", "intake:detail", _intake("B")),
     **{f"patient: draft, step {n}": Page("patient", "intake:step", _step(n)) for n in range(1, 9)},
@@ -1439,6 +1468,8 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "intake:information_answer": "POST (used in the world); shows intake:detail on an error",
     "intake:consultation_change": "POST (used in the world); shows intake:home on an error",
     "intake:consultation_calendar": "an iCalendar file, not HTML",
+    "records:case_fhir": "a FHIR JSON download, not HTML",
+    "records:my_record_fhir": "a FHIR JSON download, not HTML (its 429 page shows a number)",
     "review:next": "POST only",
     "review:claim": "POST only",
     "review:release": "POST only",
