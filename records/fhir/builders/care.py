@@ -57,6 +57,7 @@ TASK_STATUS = {
     Case.State.CONSULT_REQUESTED: "completed",
     Case.State.BOOKED: "completed",
     Case.State.NOT_CANDIDATE: "completed",
+    Case.State.TREATED: "completed",
 }
 TASK_PRIORITY = {1: "urgent", 2: "asap", 3: "routine"}
 
