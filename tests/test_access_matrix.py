@@ -476,6 +476,7 @@ ADMIN_MODELS = {
     "care.BillingProvider",
     "care.ClinicHoliday",
     "care.EstimateDisclaimer",
+    "care.FollowUpTimepoint",
     "care.InstructionTemplate",
     "clinic.OutboundEmail",  # e-mails carry no health details (test_no_health_data_leaks)
     "clinic.PhysicianProfile",
