@@ -267,8 +267,9 @@ def outcomes_report(
     treated_to: date | None = None,
 ) -> list[ReportRow]:
     """Per treatment option x condition (the plan's, else the body region) x time
-    point: patients treated (series), follow-ups due (whose window has opened by
-    ``today``, not closed by a new series or an opt-out), answered, the median change
+    point: patients treated (series), follow-ups due (opened, answered or missed, or
+    whose window has opened by ``today``; not those closed by a new series or an
+    opt-out), answered, the median change
     of pain and of function from baseline, and how many improved meaningfully. One
     query, whatever the clinic's size; the grouping is done here."""
     rows = (
@@ -297,7 +298,9 @@ def outcomes_report(
         days, name = timepoints[r["timepoint_id"]]
         treated[(option, condition)].add(r["series_id"])
         group = groups.setdefault((option, condition, days), _Group(timepoint=name))
-        if r["state"] == FollowUp.State.CLOSED or r["opens_on"] > today:
+        if r["state"] == FollowUp.State.CLOSED or (
+            r["state"] == FollowUp.State.PLANNED and r["opens_on"] > today
+        ):
             continue
         group.due += 1
         if r["state"] != FollowUp.State.ANSWERED:

@@ -77,3 +77,13 @@ def at_opening(followup: FollowUp, hours: int = 10) -> datetime:
     return timezone.make_aware(
         datetime.combine(followup.opens_on, datetime.min.time()) + timedelta(hours=hours)
     )
+
+
+def open_six_weeks(record: ProcedureRecord) -> FollowUp:
+    """Runs the periodic task on the day the 6-week window opens."""
+    from care.services.followups import followups_run
+
+    six_weeks = record.followup_series.followups.get(label="6 weeks")
+    followups_run(now=at_opening(six_weeks))
+    six_weeks.refresh_from_db()
+    return six_weeks
