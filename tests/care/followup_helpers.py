@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from care.models import FollowUp, ProcedureRecord
 from care.services import procedures
-from care.services.followups import FollowUpAnswers
+from care.services.followups import COMPLICATIONS, FollowUpAnswers
 from care.services.procedure_records import ProcedureDetails, procedure_record
 from clinic.models import User
 from intake.models import Case
@@ -87,3 +87,19 @@ def open_six_weeks(record: ProcedureRecord) -> FollowUp:
     followups_run(now=at_opening(six_weeks))
     six_weeks.refresh_from_db()
     return six_weeks
+
+
+def form_data(form_answers: FollowUpAnswers | None = None, **overrides: str) -> dict[str, str]:
+    """The questionnaire page's POST for ``form_answers`` (default: ``answers()``)."""
+    from intake.models import Instrument
+
+    given = form_answers or answers()
+    data: dict[str, str] = {}
+    for slug, items in given.instruments.items():
+        instrument = Instrument.objects.get(slug=slug)
+        for position, value in items.items():
+            data[f"q{instrument.pk}_{position}"] = str(value)
+    data["global_change"] = str(given.global_change)
+    for name in COMPLICATIONS:
+        data[name] = "yes" if getattr(given, name) else "no"
+    return data | overrides

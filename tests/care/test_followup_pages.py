@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from care.models import FollowUp
 from care.services import followups
-from tests.care.followup_helpers import answers, at_opening, treat
+from tests.care.followup_helpers import answers, at_opening, form_data, treat
 from tests.care.helpers import billing_provider
 from tests.factories import UserFactory, case_to_book, working_hours
 
@@ -51,21 +51,6 @@ def another_treated(physician, front_desk) -> FollowUp:
 
 def url(followup: FollowUp) -> str:
     return reverse("care:followup", args=[followup.public_id])
-
-
-def form_data(form_answers=None, **overrides) -> dict[str, str]:
-    from intake.models import Instrument
-
-    given = form_answers or answers()
-    data = {}
-    for slug, items in given.instruments.items():
-        instrument = Instrument.objects.get(slug=slug)
-        for position, value in items.items():
-            data[f"q{instrument.pk}_{position}"] = str(value)
-    data["global_change"] = str(given.global_change)
-    for name in followups.COMPLICATIONS:
-        data[name] = "yes" if getattr(given, name) else "no"
-    return data | overrides
 
 
 def test_the_patient_answers_on_one_page(login, patient, treated) -> None:
@@ -284,3 +269,66 @@ def test_the_command_prints_the_report_as_csv(patient, treated) -> None:
     six_weeks = next(r for r in rows if r[2] == "6 weeks")
     assert six_weeks[1] == "Knee" and "PRP" in six_weeks[0]
     assert six_weeks[3:6] == ["1", "1", "1"]
+
+
+# --- Stored XSS on the follow-up pages --------------------------------------------------
+# What people type that these pages show: the patient's name (at sign-up, copied into
+# the intake), the admin's time-point, option and condition names, the front desk's call
+# note. tests/test_stored_xss.py's tables point here for these pages and fields.
+
+NAME = '<script>alert("follow-up name")</script>'
+TIMEPOINT = '"><img src=x onerror=alert(1)>'
+OPTION = "<a href=\"javascript:alert('option')\">option</a>"
+NOTE = '<script>alert("call note")</script>'
+
+
+def test_typed_text_on_follow_up_pages_is_escaped(
+    login, physician, front_desk, clinic_admin, time_machine
+) -> None:
+    from django.utils.html import escape
+
+    from care.models import FollowUpTimepoint
+    from clinic.roles import Role
+    from treatments.models import TreatmentOption
+
+    FollowUpTimepoint.objects.filter(days_after=42).update(name=TIMEPOINT)
+    TreatmentOption.objects.filter(slug="prp").update(name=OPTION)
+    billing_provider()
+    working_hours(physician.physician_profile, weekdays=range(7))
+    patient = UserFactory.create(role=Role.PATIENT, full_name=NAME)
+    record = treat(case_to_book(physician, patient=patient), physician, front_desk)
+    six_weeks = record.followup_series.followups.get(label=TIMEPOINT)
+    followups.followups_run(now=at_opening(six_weeks))
+    _to_call(six_weeks)
+    time_machine.move_to(at_opening(six_weeks) + timedelta(days=11))
+    followups.followup_call_record(followup=six_weeks, by=front_desk, result="no_answer", note=NOTE)
+    desk_page = login(front_desk).get(reverse("care:followup_calls")).content.decode()
+    six_weeks.refresh_from_db()
+    questionnaire = login(patient).get(url(six_weeks)).content.decode()
+    followups.followup_answer(followup=six_weeks, patient=patient, answers=answers(fever=True))
+    pages = {
+        "call list": (front_desk, reverse("care:followup_calls"), desk_page),
+        "questionnaire": (patient, url(six_weeks), questionnaire),
+    }
+    for name, (person, address) in {
+        "answered": (patient, url(six_weeks)),
+        "care page": (patient, reverse("care:patient_care", args=[record.case.public_id])),
+        "case page": (physician, reverse("review:case", args=[record.case.public_id])),
+        "queue": (physician, reverse("review:queue")),
+        "report": (clinic_admin, reverse("care:outcomes")),
+    }.items():
+        pages[name] = (person, address, login(person).get(address).content.decode())
+    shown = {
+        "call list": [NAME, TIMEPOINT],
+        "questionnaire": [TIMEPOINT],
+        "answered": [TIMEPOINT],
+        "care page": [TIMEPOINT],
+        "case page": [TIMEPOINT],
+        "queue": [NAME, TIMEPOINT],
+        "report": [OPTION, TIMEPOINT],
+    }
+    for name, (_, _, html) in pages.items():
+        for payload in (NAME, TIMEPOINT, OPTION, NOTE):
+            assert payload not in html, (name, payload)
+        for payload in shown[name]:
+            assert escape(payload) in html, (name, payload)

@@ -138,7 +138,7 @@ def test_the_task_opens_reminds_twice_then_marks_missed(case, physician, front_d
 
 
 def test_a_text_only_with_a_mobile_number_and_agreement(
-    case, physician, front_desk, patient, caplog
+    case, physician, front_desk, patient
 ) -> None:
     record = treat(case, physician, front_desk)
     six_weeks = record.followup_series.followups.get(label="6 weeks")
