@@ -40,9 +40,11 @@ def test_seed_demo_twice_changes_nothing(db, settings):
     before = list(User.objects.order_by("pk").values("pk", "email", "password"))
     call_command("seed_demo")
     assert list(User.objects.order_by("pk").values("pk", "email", "password")) == before
-    assert Intake.objects.count() == 8
-    assert Case.objects.count() == 7
-    assert Consultation.objects.count() == 3  # Omar's, and Grace's consultation and procedure
+    # With the three treated patients of care.demo_followups (an intake, a case and a
+    # procedure each).
+    assert Intake.objects.count() == 8 + 3
+    assert Case.objects.count() == 7 + 3
+    assert Consultation.objects.count() == 3 + 3  # Omar's, Grace's two, the 3 procedures
 
 
 def test_seed_demo_gives_maria_a_submitted_case_and_tom_a_draft(db, settings):
@@ -81,6 +83,10 @@ def test_seed_demo_fills_both_queues_and_the_pool_with_each_priority(db, setting
         "lucy": ("dr.patel@clinic.example", "Routine"),
         "omar": ("dr.lee@clinic.example", "Routine"),
         "grace": ("dr.lee@clinic.example", "Routine"),
+        # Treated, with follow-ups (care.demo_followups).
+        "helen": ("dr.lee@clinic.example", "Routine"),
+        "victor": ("dr.lee@clinic.example", "Routine"),
+        "nora": ("dr.lee@clinic.example", "Routine"),
     }
 
 
