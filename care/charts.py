@@ -14,7 +14,12 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 360, 180
-LEFT, RIGHT, TOP, BOTTOM = 36, 12, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 40, 40, 34, 36
+
+
+def _number(value: int | Decimal) -> str:
+    """42, 37.5: no trailing ".0"."""
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def line_chart(
@@ -55,6 +60,16 @@ def line_chart(
             better,
         ),
     ]
+    parts.append(
+        format_html(
+            '<text x="{}" y="14" font-size="12" font-weight="bold" fill="#000">{}</text>'
+            '<text x="{}" y="14" font-size="10" text-anchor="end" fill="#333">{}</text>',
+            4,
+            title,
+            WIDTH - 4,
+            better,
+        )
+    )
     for tick in (0, maximum // 2, maximum):
         parts.append(
             format_html(
@@ -83,9 +98,9 @@ def line_chart(
                 '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#000">{}</text>',
                 round(x(i), 1),
                 round(y(value), 1),
-                round(x(i), 1),
+                round(x(i) + 8, 1),
                 round(y(value) - 7, 1),
-                value,
+                _number(value),
             )
         )
     for points in segments:

@@ -383,14 +383,16 @@ def world(db: None) -> World:
     )
     instructions.instructions_draft(procedure=procedure, physician=physician)
     instructions.instructions_approve(procedure=procedure, physician=physician)
-    # A treated patient with an open follow-up, and another whose answers need the
-    # physician.
+    # Patient A treated twice: the left knee's 6-week follow-up open, the right knee's
+    # answered with a complication (it needs the physician).
     open_followup = open_six_weeks(
         treat(case_to_book(physician, patient=patient_a), physician, desk)
     )
-    attention = open_six_weeks(treat(case_to_book(physician, patient=patient_b), physician, desk))
+    attention = open_six_weeks(
+        treat(case_to_book(physician, patient=patient_a), physician, desk, side="right")
+    )
     followups.followup_answer(
-        followup=attention, patient=patient_b, answers=followup_answers(fever=True)
+        followup=attention, patient=patient_a, answers=followup_answers(fever=True)
     )
     draft = services.intake_start(patient=patient_a)
     image = services.imaging_file_add(

@@ -63,7 +63,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         request,
         action=Action.LIST,
         records=[seen(c, c.patient_id) for c in rows]
-        + [seen(f, f.series.patient_id) for f in attention],
+        + [seen(f.series.case, f.series.patient_id) for f in attention],
     )
     query = request.GET.copy()
     query.pop("page", None)

@@ -20,7 +20,13 @@ from treatments.models import BodyRegion, TreatmentOption
 
 
 def treat(
-    case: Case, physician: User, front_desk: User, *, on: datetime | None = None, slug: str = "prp"
+    case: Case,
+    physician: User,
+    front_desk: User,
+    *,
+    on: datetime | None = None,
+    slug: str = "prp",
+    side: str = "left",
 ) -> ProcedureRecord:
     """Books the plan's procedure a few days after ``on`` (default: now) and records
     it on its day (left knee, PRP): the record plans the follow-ups."""
@@ -45,7 +51,7 @@ def treat(
                 performed_at=consultation.starts_at + timedelta(minutes=10),
                 option=TreatmentOption.objects.get(slug=slug),
                 body_region=BodyRegion.objects.get(slug="knee"),
-                side="left",
+                side=side,
                 guidance="ultrasound",
                 volume_injected_ml=Decimal("5.0"),
             ),

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from care.models import CareEvent, FollowUp, FollowUpContact, FollowUpTimepoint
-from care.services import followups
+from care.services import followups, procedures
 from clinic.errors import ClinicError
 from clinic.models import OutboundEmail
 from tests.care.followup_helpers import answers, at_opening, treat
@@ -292,3 +292,63 @@ def test_the_beat_schedule_runs_the_task(settings) -> None:
     assert settings.CELERY_BEAT_SCHEDULE["followups"]["task"] == "care.tasks.run_followups"
     with time_machine.travel(timezone.now(), tick=False):
         assert tasks.run_followups.delay().get() == {"missed": 0, "opened": 0, "reminded": 0}
+
+
+@pytest.mark.parametrize(
+    ("baseline", "pain", "verdict"),
+    [
+        (6, 4, "improved"),  # 2 points and 33%
+        (7, 5, ""),  # 2 points but 29%: not yet meaningful
+        (10, 7, "improved"),  # 3 points, 30%
+        (3, 1, "improved"),  # 2 points, 67%
+        (2, 1, ""),  # 1 point
+        (6, 8, "worse"),
+        (6, 7, ""),
+        (None, 3, ""),  # no baseline, no verdict
+    ],
+)
+def test_the_mcid_rule(baseline, pain, verdict) -> None:
+    from care.outcomes import pain_verdict
+
+    assert pain_verdict(baseline, pain) == verdict
+
+
+def test_a_rescheduled_procedure_is_followed_from_the_day_it_was_done(
+    case, physician, front_desk
+) -> None:
+    from care.services.procedure_records import ProcedureDetails, procedure_record
+    from intake.scheduling import consultation_reschedule, free_slots
+    from tests.care.helpers import shared_plan
+    from treatments.models import BodyRegion, TreatmentOption
+
+    shared_plan(case, physician, "prp")
+    slots = free_slots(
+        physician=physician.physician_profile,
+        consultation_type=procedures.procedure_type(),
+        start_day=timezone.localdate() + timedelta(days=3),
+        days=10,
+    )
+    booked = procedures.procedure_book(
+        case=case, starts_at=slots[0].starts_at, booked_by=front_desk
+    )
+    later = next(
+        s.starts_at
+        for s in slots
+        if s.starts_at.date() > slots[0].starts_at.date() + timedelta(days=2)
+    )
+    moved = consultation_reschedule(consultation=booked, starts_at=later, by=front_desk)
+    with time_machine.travel(moved.starts_at + timedelta(minutes=40), tick=False):
+        record = procedure_record(
+            consultation=moved,
+            physician=physician,
+            details=ProcedureDetails(
+                performed_at=moved.starts_at + timedelta(minutes=10),
+                option=TreatmentOption.objects.get(slug="prp"),
+                body_region=BodyRegion.objects.get(slug="knee"),
+                side="left",
+                guidance="ultrasound",
+                volume_injected_ml=Decimal("5.0"),
+            ),
+        )
+    six_weeks = record.followup_series.followups.get(label="6 weeks")
+    assert six_weeks.due_on == timezone.localdate(later) + timedelta(days=42)
