@@ -13,6 +13,7 @@ from care.models import (
     BillingProvider,
     ClinicHoliday,
     EstimateDisclaimer,
+    FollowUpTimepoint,
     InstructionTemplate,
 )
 
@@ -80,3 +81,11 @@ class InstructionTemplateAdmin(admin.ModelAdmin[InstructionTemplate]):
     list_display = ["text", "option", "days_from_procedure", "source", "is_active"]
     list_filter = ["option", "is_active"]
     list_select_related = ["option"]
+
+
+@admin.register(FollowUpTimepoint)
+class FollowUpTimepointAdmin(admin.ModelAdmin[FollowUpTimepoint]):
+    """The follow-up schedule. A change applies to procedures recorded afterwards;
+    follow-ups already planned keep their dates."""
+
+    list_display = ["name", "days_after", "opens_days_before", "closes_days_after", "is_active"]

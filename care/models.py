@@ -356,6 +356,14 @@ class CareEvent(models.Model):
         ESTIMATE_ACKNOWLEDGED = "estimate_acknowledged", "Patient acknowledged the estimate"
         INSTRUCTIONS_APPROVED = "instructions_approved", "Pre-procedure instructions approved"
         INSTRUCTIONS_ACKNOWLEDGED = "instructions_acknowledged", "Patient read the instructions"
+        FOLLOWUPS_PLANNED = "followups_planned", "Follow-ups planned"
+        FOLLOWUPS_CLOSED = "followups_closed", "Follow-ups closed"
+        FOLLOWUP_OPENED = "followup_opened", "Follow-up sent to the patient"
+        FOLLOWUP_ANSWERED = "followup_answered", "Follow-up answered"
+        FOLLOWUP_ATTENTION = "followup_attention", "Follow-up needs attention"
+        FOLLOWUP_REVIEWED = "followup_reviewed", "Follow-up reviewed by the physician"
+        FOLLOWUP_MISSED = "followup_missed", "Follow-up missed"
+        FOLLOWUP_CALLED = "followup_called", "Follow-up call recorded"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="care_events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -728,3 +736,266 @@ class ProcedureRecord(models.Model):
     def target(self) -> str:
         side = "" if self.side == Complaint.Side.NOT_APPLICABLE else f"{self.get_side_display()} "
         return f"{side}{self.body_region.name.lower()}".capitalize()
+
+
+# --- Follow-up outcomes (issue 21) -----------------------------------------------------
+# A procedure record starts a series of follow-up questionnaires on its target (the
+# patient's body region and side); each time point of the clinic's schedule (admin
+# data, ``FollowUpTimepoint``) is one ``FollowUp`` with its window copied in, so a
+# later change of the schedule never moves a follow-up already planned. The baseline
+# is the patient's intake, copied onto the series when it starts.
+
+
+class FollowUpTimepoint(models.Model):
+    """When the clinic asks after a procedure (days after it) and the window in which
+    the questionnaire is open. Shipped: 6 weeks, 3, 6 and 12 months, each opening 7
+    days before and closing 28 days after (data migration
+    ``0007_seed_followup_timepoints``)."""
+
+    name = models.CharField(max_length=40, unique=True, help_text='As patients read it: "6 weeks".')
+    days_after = models.PositiveSmallIntegerField(
+        unique=True, validators=[MinValueValidator(1), MaxValueValidator(1100)]
+    )
+    opens_days_before = models.PositiveSmallIntegerField(
+        default=7, validators=[MaxValueValidator(60)]
+    )
+    closes_days_after = models.PositiveSmallIntegerField(
+        default=28, validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["days_after"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(days_after__gt=F("opens_days_before")),
+                name="followup_timepoint_opens_after_procedure",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FollowUpPreference(models.Model):
+    """The patient's choices about follow-ups: texts (only with a mobile number and
+    their agreement) and opting out, recorded with when."""
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followup_preference"
+    )
+    texts_agreed = models.BooleanField(default=False)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Follow-up preferences of {self.patient_id}"
+
+
+@history("FollowUpSeries")
+class FollowUpSeries(models.Model):
+    """The follow-ups of one procedure, with the baseline they are compared with. A
+    later procedure on the same target closes this series (``closed_at``)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    record = models.OneToOneField(
+        ProcedureRecord, on_delete=models.PROTECT, related_name="followup_series"
+    )
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="followup_series")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followup_series"
+    )
+    body_region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=10, choices=Complaint.Side.choices)
+    treated_on = models.DateField(help_text="The procedure's local date.")
+    baseline_pain = models.PositiveSmallIntegerField(null=True, blank=True)
+    baseline_percent_normal = models.DecimalField(
+        max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    baseline_function = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["patient", "treated_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(baseline_pain__isnull=True) | Q(baseline_pain__lte=10),
+                name="followup_baseline_pain_0_10",
+            ),
+            # One running series per target: the new procedure closes the old one.
+            models.UniqueConstraint(
+                fields=["patient", "body_region", "side"],
+                condition=Q(closed_at__isnull=True),
+                name="one_running_followup_series_per_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-ups of {self.record}"
+
+
+class FollowUpQuerySet(models.QuerySet["FollowUp"]):
+    def needing_attention(self) -> "FollowUpQuerySet":
+        return self.filter(
+            state="answered", response__needs_attention=True, attention_reviewed_at__isnull=True
+        )
+
+
+@history("FollowUp")
+class FollowUp(models.Model):
+    """One questionnaire of a series at one time point. Planned when the procedure is
+    recorded; open from ``opens_on`` (the invitation); answered, or missed once
+    ``closes_on`` passes unanswered. Closed (not asked) when a new series on the same
+    target replaces it or the patient opts out; never deleted."""
+
+    class State(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        OPEN = "open", "Open"
+        ANSWERED = "answered", "Answered"
+        MISSED = "missed", "Missed"
+        CLOSED = "closed", "Not asked"
+
+    UNANSWERED = (State.PLANNED, State.OPEN)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    series = models.ForeignKey(FollowUpSeries, on_delete=models.PROTECT, related_name="followups")
+    timepoint = models.ForeignKey(FollowUpTimepoint, on_delete=models.PROTECT, related_name="+")
+    label = models.CharField(max_length=40, help_text="The time point's name when planned.")
+    due_on = models.DateField()
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PLANNED)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=200, blank=True)
+    attention_reviewed_at = models.DateTimeField(null=True, blank=True)
+    attention_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["series", "due_on"]
+        indexes = [
+            models.Index(fields=["state", "opens_on"], name="followup_state_opens"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "timepoint"], name="one_followup_per_time"),
+            models.CheckConstraint(
+                condition=Q(opens_on__lte=F("due_on"), closes_on__gt=F("due_on")),
+                name="followup_window_around_due",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="answered") | Q(answered_at__isnull=False),
+                name="answered_followup_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["missed", "closed"]) | Q(closed_at__isnull=False),
+                name="closed_followup_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} follow-up ({self.get_state_display()})"
+
+
+class FollowUpContact(models.Model):
+    """Each message sent for a follow-up (invitation, first and second reminder): the
+    unique constraint makes every one go out once, however often or concurrently the
+    periodic task runs."""
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", "Invitation"
+        REMINDER_1 = "reminder_1", "First reminder"
+        REMINDER_2 = "reminder_2", "Second reminder"
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    texted = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["followup", "sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["followup", "kind"], name="one_followup_contact_each"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.followup}: {self.get_kind_display()}"
+
+
+class FollowUpCall(models.Model):
+    """The front desk's call to a patient who did not answer the reminders."""
+
+    class Result(models.TextChoices):
+        WILL_ANSWER = "will_answer", "Reached: will answer online"
+        LEFT_MESSAGE = "left_message", "Left a message"
+        NO_ANSWER = "no_answer", "No answer"
+        DECLINED = "declined", "Reached: does not want to answer"
+        WRONG_NUMBER = "wrong_number", "Wrong or unavailable number"
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="calls")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    result = models.CharField(max_length=20, choices=Result.choices)
+    note = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["followup", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.followup}: {self.get_result_display()}"
+
+
+@history("FollowUpResponse")
+class FollowUpResponse(models.Model):
+    """The patient's answers to one follow-up, scored on the server with the intake's
+    scoring code, and whether they need the physician (a complication, or pain 2 or
+    more points worse than baseline)."""
+
+    class GlobalChange(models.IntegerChoices):
+        VERY_MUCH_WORSE = -3, "Very much worse"
+        MUCH_WORSE = -2, "Much worse"
+        A_LITTLE_WORSE = -1, "A little worse"
+        ABOUT_THE_SAME = 0, "About the same"
+        A_LITTLE_BETTER = 1, "A little better"
+        MUCH_BETTER = 2, "Much better"
+        VERY_MUCH_BETTER = 3, "Very much better"
+
+    followup = models.OneToOneField(FollowUp, on_delete=models.PROTECT, related_name="response")
+    answers = models.JSONField(help_text="Instrument slug to {item position: option value}.")
+    pain = models.PositiveSmallIntegerField()
+    percent_normal = models.DecimalField(max_digits=5, decimal_places=1)
+    function_score = models.DecimalField(max_digits=5, decimal_places=1)
+    global_change = models.SmallIntegerField(choices=GlobalChange.choices)
+    redness_swelling = models.BooleanField()
+    fever = models.BooleanField()
+    new_pain = models.BooleanField()
+    saw_doctor = models.BooleanField()
+    needs_attention = models.BooleanField()
+    attention_reason = models.CharField(max_length=300, blank=True)
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(pain__lte=10), name="followup_pain_0_10"),
+            models.CheckConstraint(
+                condition=Q(global_change__gte=-3, global_change__lte=3),
+                name="followup_global_change_7_points",
+            ),
+            models.CheckConstraint(
+                condition=Q(needs_attention=False) | ~Q(attention_reason=""),
+                name="followup_attention_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.followup}: answered {self.submitted_at:%Y-%m-%d}"
+
+    @property
+    def any_complication(self) -> bool:
+        return self.redness_swelling or self.fever or self.new_pain or self.saw_doctor

@@ -8,3 +8,13 @@ def send_instruction_reminders() -> int:
     from care.services.instructions import instruction_reminders_send
 
     return instruction_reminders_send()
+
+
+@shared_task
+def run_followups() -> dict[str, int]:
+    """Periodic (Celery beat): opens follow-ups as their window opens, sends the
+    reminders and marks missed ones (see care.services.followups; safe to repeat and
+    to overlap itself)."""
+    from care.services.followups import followups_run
+
+    return followups_run()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from care import views
+from care import views, views_followups
 
 app_name = "care"
 urlpatterns = [
@@ -37,10 +37,26 @@ urlpatterns = [
         views.instructions_acknowledge,
         name="instructions_acknowledge",
     ),
+    path("followups/<uuid:public_id>/", views_followups.followup, name="followup"),
+    path(
+        "followup-preferences/",
+        views_followups.followup_preferences,
+        name="followup_preferences",
+    ),
     # The patient, physicians and the front desk.
     path("estimates/<uuid:public_id>/", views.estimate, name="estimate"),
     path("estimates/<uuid:public_id>/pdf/", views.estimate_download, name="estimate_download"),
+    # The physician: a follow-up that needed attention, reviewed.
+    path(
+        "followups/<uuid:public_id>/reviewed/",
+        views_followups.followup_review,
+        name="followup_review",
+    ),
+    # Physicians and clinic admins.
+    path("outcomes/", views_followups.outcomes_report, name="outcomes"),
     # The front desk.
+    path("followup-calls/", views_followups.followup_calls, name="followup_calls"),
+    path("followups/<uuid:public_id>/call/", views_followups.followup_call, name="followup_call"),
     path("estimates/", views.estimates_list, name="estimates"),
     path("cases/<uuid:public_id>/issue-estimate/", views.estimate_issue, name="estimate_issue"),
     path("cases/<uuid:public_id>/book-procedure/", views.procedure_book, name="procedure_book"),

@@ -32,6 +32,8 @@ front_desk_area = role_required(*FRONT_DESK_ROLES)
 audit_area = role_required(Role.CLINIC_ADMIN)
 # Who received a donor-tissue lot, for a recall (tissue tracking, 21 CFR 1271.290).
 recall_area = role_required(Role.PHYSICIAN, Role.CLINIC_ADMIN)
+# The clinic's outcomes report (counts and medians, no patient): physicians and admins.
+outcomes_area = role_required(Role.PHYSICIAN, Role.CLINIC_ADMIN)
 # Uploaded imaging: the patient and physicians; the object rule below decides which.
 clinical_record_area = role_required(*CLINICAL_READERS)
 

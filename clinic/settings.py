@@ -46,7 +46,8 @@ CLINIC_NAME = env_str("CLINIC_NAME", default="Clinic Intake")
 # The street address patients come to: on the consultation page, the e-mails and the
 # calendar invitation, after the room (empty: the room alone).
 CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", default="")
-# Whom a patient calls about a problem after treatment (shown on their care page).
+# The telephone number patients call about their care: after a procedure (their
+# care page) and when follow-up answers need the physician (empty: "call the clinic").
 CLINIC_PHONE = env_str("CLINIC_PHONE", default="")
 
 INSTALLED_APPS = [
@@ -214,6 +215,10 @@ BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", default=60, minimum=1)
 BOOKING_MINIMUM_NOTICE_MINUTES = env_int("BOOKING_MINIMUM_NOTICE_MINUTES", default=60, minimum=0)
 REMINDER_HOURS = env_int_list("REMINDER_HOURS", default=[24, 2], minimum=1)
 INCOMPLETE_INTAKE_DAYS = env_int("INCOMPLETE_INTAKE_DAYS", default=3, minimum=1)
+# Follow-ups: reminders to a patient who has not answered, days after it opened (at
+# most two), and the days after the second before the front desk's call list.
+FOLLOWUP_REMINDER_DAYS = env_int_list("FOLLOWUP_REMINDER_DAYS", default=[3, 7], minimum=1)
+FOLLOWUP_CALL_AFTER_DAYS = env_int("FOLLOWUP_CALL_AFTER_DAYS", default=3, minimum=0)
 SMS_BACKEND = env_class_path("SMS_BACKEND", default="intake.notifications.ConsoleSmsBackend")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -271,6 +276,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "instruction-reminders": {
         "task": "care.tasks.send_instruction_reminders",
+        "schedule": 60 * 60,
+    },
+    "followups": {
+        "task": "care.tasks.run_followups",
         "schedule": 60 * 60,
     },
 }

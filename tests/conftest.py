@@ -111,6 +111,7 @@ DATA_MIGRATIONS = [
     ("intake.migrations.0010_pain_asked_once_and_us_wording", "forwards"),
     ("care.migrations.0002_seed_billable_items_and_disclaimers", "seed"),
     ("care.migrations.0004_seed_instruction_templates", "seed"),
+    ("care.migrations.0007_seed_followup_timepoints", "seed"),
 ]
 
 

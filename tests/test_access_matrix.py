@@ -28,12 +28,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image
 
-from care.services import instructions, plans, procedures
+from care.services import followups, instructions, plans, procedures
 from clinic.models import User
 from clinic.roles import Role
 from intake import cases, services
 from intake.models import Case, Consultation, ConsultationType, InformationRequest
 from intake.scheduling import consultation_book, consultation_change_request, free_slots
+from tests.care.followup_helpers import answers as followup_answers
+from tests.care.followup_helpers import open_six_weeks, treat
 from tests.care.helpers import billing_provider, latest_estimate, shared_plan
 from tests.conftest import ClinicClient
 from tests.factories import (
@@ -129,6 +131,33 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     "care:patient_care": {
         "GET": "login 200 404 403 403 403 403",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    # Follow-ups: the questionnaire is the patient's own; the review is the case's
+    # physician's; the call list the front desk's; the report (counts only) physicians'
+    # and clinic admins'.
+    "care:followup": {
+        "GET": "login 200 404 403 403 403 403",
+        "POST": "login 200 404 403 403 403 403",
+    },
+    "care:followup_preferences": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 302 302 403 403 403 403",
+    },
+    "care:followup_review": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 302 404 403 403",
+    },
+    "care:followup_calls": {
+        "GET": "login 403 403 403 403 200 200",
+        "POST": "405 405 405 405 405 405 405",
+    },
+    "care:followup_call": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "login 403 403 403 403 200 200",
+    },
+    "care:outcomes": {
+        "GET": "login 403 403 200 200 403 200",
         "POST": "405 405 405 405 405 405 405",
     },
     "care:plan": {"GET": "login 403 403 200 404 403 403", "POST": "login 403 403 200 404 403 403"},
@@ -381,6 +410,17 @@ def world(db: None) -> World:
     )
     instructions.instructions_draft(procedure=procedure, physician=physician)
     instructions.instructions_approve(procedure=procedure, physician=physician)
+    # Patient A treated twice: the left knee's 6-week follow-up open, the right knee's
+    # answered with a complication (it needs the physician).
+    open_followup = open_six_weeks(
+        treat(case_to_book(physician, patient=patient_a), physician, desk)
+    )
+    attention = open_six_weeks(
+        treat(case_to_book(physician, patient=patient_a), physician, desk, side="right")
+    )
+    followups.followup_answer(
+        followup=attention, patient=patient_a, answers=followup_answers(fever=True)
+    )
     draft = services.intake_start(patient=patient_a)
     image = services.imaging_file_add(
         intake=draft,
@@ -420,6 +460,9 @@ def world(db: None) -> World:
         "care:instructions_approve": [procedure.public_id],
         "care:instruction_edit": [procedure.instructions.all()[0].public_id],
         "care:instruction_drop": [procedure.instructions.all()[0].public_id],
+        "care:followup": [open_followup.public_id],
+        "care:followup_call": [open_followup.public_id],
+        "care:followup_review": [attention.public_id],
     }
     for name in ("case", "case_print", "claim", "release", "reassign", "ask", "imaging"):
         args[f"review:{name}"] = [asked.public_id]
@@ -507,6 +550,7 @@ ADMIN_MODELS = {
     "care.BillingProvider",
     "care.ClinicHoliday",
     "care.EstimateDisclaimer",
+    "care.FollowUpTimepoint",
     "care.InstructionTemplate",
     "clinic.OutboundEmail",  # e-mails carry no health details (test_no_health_data_leaks)
     "clinic.PhysicianProfile",

@@ -46,6 +46,9 @@ from PIL import Image
 
 from care.models import (
     EstimateAcknowledgement,
+    FollowUp,
+    FollowUpPreference,
+    FollowUpResponse,
     GoodFaithEstimate,
     InstructionAcknowledgement,
     PlanItem,
@@ -53,7 +56,7 @@ from care.models import (
     ProcedureRecord,
     TreatmentPlan,
 )
-from care.services import instructions, plans, procedures
+from care.services import followups, instructions, plans, procedures
 from clinic import two_factor
 from clinic.models import OutboundEmail, User
 from clinic.roles import Role, role_of
@@ -68,6 +71,8 @@ from intake.models import (
     Intake,
     ReviewDecision,
 )
+from tests.care.followup_helpers import answers as followup_answers
+from tests.care.followup_helpers import form_data, open_six_weeks, treat
 from tests.care.helpers import billing_provider, latest_estimate, shared_plan
 from tests.conftest import ClinicClient, current_code, second_factor_device
 from tests.factories import (
@@ -125,6 +130,8 @@ class World:
     pending: Consultation  # a booked procedure with instructions not yet approved
     pending_nsaid: ProcedureInstruction  # one of them
     today_procedure: Consultation  # an allograft procedure booked for today, begun
+    followup: FollowUp  # the patient's 6-week follow-up, open
+    attention: FollowUp  # another patient's, answered with a complication
 
 
 def _png() -> bytes:
@@ -241,6 +248,14 @@ def world(db: None, time_machine: Any) -> World:
         )[0].starts_at,
         booked_by=desk,
     )
+    # A treated case of the patient with its 6-week follow-up open, and another
+    # patient's whose answers need the physician.
+    followup = open_six_weeks(treat(case_to_book(physician, patient=patient), physician, desk))
+    third = UserFactory.create(role=Role.PATIENT)
+    attention = open_six_weeks(treat(case_to_book(physician, patient=third), physician, desk))
+    followups.followup_answer(
+        followup=attention, patient=third, answers=followup_answers(fever=True)
+    )
     # Last: a patient has one draft at a time, and submitting the cases above used it.
     draft = intake_ready_to_sign(patient)
     image = services.imaging_file_add(
@@ -299,6 +314,8 @@ def world(db: None, time_machine: Any) -> World:
         pending_nsaid=pending.instructions.get(text__startswith="do not take ibuprofen"),
         procedure_at=procedure_at,
         today_procedure=today_procedure,
+        followup=followup,
+        attention=attention,
     )
 
 
@@ -1210,6 +1227,51 @@ FORMS: list[Form] = [
         to("care:procedure_record", lambda w: w.today_procedure.public_id),
         _record_post,
         _recorded,
+    ),
+    Form(
+        "care:followup",
+        "patient",
+        to("care:followup", lambda w: w.followup.public_id),
+        lambda w: form_data(followup_answers(pain=4)),
+        lambda w: [
+            ("state", _fresh(w.followup).state, "answered"),
+            ("pain", FollowUpResponse.objects.get(followup=w.followup).pain, 4),
+        ],
+        get=200,
+    ),
+    Form(
+        "care:followup_preferences",
+        "patient",
+        to("care:followup_preferences"),
+        lambda w: {"texts_agreed": "on"},
+        lambda w: [
+            (
+                "texts",
+                FollowUpPreference.objects.filter(patient=w.patient, texts_agreed=True).count(),
+                1,
+            ),
+            ("still asked", _fresh(w.followup).state, "open"),
+        ],
+    ),
+    Form(
+        "care:followup_review",
+        "physician",
+        to("care:followup_review", lambda w: w.attention.public_id),
+        lambda w: {},
+        lambda w: [("reviewed by", _fresh(w.attention).attention_reviewed_by_id, w.physician.pk)],
+    ),
+    Form(
+        "care:followup_call",
+        "desk",
+        to("care:followup_call", lambda w: w.followup.public_id),
+        lambda w: {"result": "no_answer", "note": "Rang twice"},
+        lambda w: [
+            (
+                "calls",
+                list(w.followup.calls.values_list("result", "by_id")),
+                [("no_answer", w.desk.pk)],
+            ),
+        ],
     ),
 ]
 

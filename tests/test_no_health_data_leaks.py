@@ -56,7 +56,8 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from care.models import GoodFaithEstimate, PlanItem, ProcedureRecord, TreatmentPlan
+from care.models import FollowUpCall, GoodFaithEstimate, PlanItem, ProcedureRecord, TreatmentPlan
+from care.tasks import run_followups
 from clinic.celery import app as celery_app
 from clinic.models import OutboundEmail, User
 from clinic.roles import Role
@@ -75,6 +76,8 @@ from intake.models import (
     ReviewDecision,
 )
 from intake.tasks import escalate_overdue_cases, send_consultation_reminders
+from tests.care.followup_helpers import answers as followup_answers
+from tests.care.followup_helpers import at_opening, form_data
 from tests.care.helpers import billing_provider
 from tests.factories import UserFactory, working_hours
 from tests.intake.step_posts import (
@@ -719,6 +722,39 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
             searcher.get(reverse("care:lot_recall"), {"lot": "am-2026-0147 "})
     case_a.refresh_from_db()
     assert case_a.state == "treated"
+    # --- Follow-ups: the procedure is recorded on its day (through the service; its
+    # page is another change), which plans them; patient A agrees to texts; the beat
+    # task invites, reminds twice and the desk calls (a note with a canary); patient A
+    # answers with a complication; the physician sees it in the queue, on the case
+    # and in the report, and marks it reviewed.
+    record = ProcedureRecord.objects.get(consultation=booked)
+    pat.submit(
+        reverse("care:followup_preferences"),
+        {"texts_agreed": "on", "case": str(case_a.public_id)},
+    )
+    six_weeks = record.followup_series.followups.get(label="6 weeks")
+    opening = at_opening(six_weeks)
+    for days in (0, 3, 7, 11):
+        with time_machine.travel(opening + timedelta(days=days), tick=False):
+            run(run_followups)
+    with time_machine.travel(opening + timedelta(days=11), tick=True):
+        # Signed in again: a month and more has passed since the sessions above.
+        desk_f, pat_f, doctor_f = browser(front_desk), browser(patient_a), browser(physician)
+        desk_f.get(reverse("care:followup_calls"))
+        desk_f.submit(
+            reverse("care:followup_call", kwargs={"public_id": six_weeks.public_id}),
+            {"result": "left_message", "note": canary("a-call-note", "Says the knee is hot")},
+        )
+        questionnaire = reverse("care:followup", kwargs={"public_id": six_weeks.public_id})
+        pat_f.get(questionnaire)
+        pat_f.submit(questionnaire, form_data(followup_answers(fever=True)))
+        pat_f.get(questionnaire)
+        pat_f.get(reverse("care:patient_care", kwargs={"public_id": case_a.public_id}))
+        doctor_f.get(reverse("review:queue"))
+        doctor_f.get(_case_url("case", case_a))
+        doctor_f.submit(reverse("care:followup_review", kwargs={"public_id": six_weeks.public_id}))
+        doctor_f.get(reverse("care:outcomes"))
+        doctor_f.get(reverse("care:outcomes"), {"format": "csv"})
 
     # --- Patient B: a shoulder nobody takes (the pool, and the admins are told), left
     # waiting past the target (escalated), imaging asked for and answered,
@@ -830,6 +866,7 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
             *TreatmentPlan.objects.all(),
             *PlanItem.objects.all(),
             *ProcedureRecord.objects.all(),
+            *FollowUpCall.objects.all(),
             *Condition.objects.all(),
             *RedFlag.objects.all(),
             *Contraindication.objects.all(),
@@ -844,6 +881,7 @@ def test_no_health_data_leaves_through_logs_urls_emails_or_task_arguments(
         "clinic.tasks.send_email",
         "intake.tasks.send_consultation_reminders",
         "intake.tasks.escalate_overdue_cases",
+        "care.tasks.run_followups",
     } <= set(observed.task_names)
     assert observed.unserialisable_tasks == []
     sent = len(mail.outbox)

@@ -592,6 +592,14 @@ NOT_TYPED: dict[str, str] = {
     "ProcedureInstruction.source": "a copy of InstructionTemplate.source",
     "EstimateLine.service_code": "written from PlanItem.code",
     "EstimateLine.diagnosis_code": "a copy of TreatmentPlan.icd10_code",
+    # Follow-ups: what people type there is checked on the follow-up pages by
+    # tests/care/test_followup_pages.py::test_typed_text_on_follow_up_pages_is_escaped.
+    "FollowUpTimepoint.name": "typed in the admin; checked on every follow-up page there",
+    "FollowUpCall.note": "typed by the front desk; no page shows it (checked there)",
+    "FollowUp.label": "a copy of FollowUpTimepoint.name",
+    "FollowUp.closed_reason": "written by the system",
+    "FollowUpSeries.closed_reason": "written by the system",
+    "FollowUpResponse.attention_reason": "written by the system from fixed questions",
 }
 
 
@@ -1497,6 +1505,14 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "care:estimate_download": "a PDF file, not HTML (its text is drawn, never parsed as markup)",
     "care:estimate_acknowledge": "POST only",
     "care:estimate_issue": "POST (used in the world); shows care:estimates on an error",
+    # Checked by tests/care/test_followup_pages.py::test_typed_text_on_follow_up_pages_is_escaped
+    # (a treated patient with a follow-up on the call list, answered with a complication).
+    "care:followup": "checked in tests/care/test_followup_pages.py",
+    "care:followup_calls": "checked in tests/care/test_followup_pages.py",
+    "care:outcomes": "checked in tests/care/test_followup_pages.py",
+    "care:followup_preferences": "POST only",
+    "care:followup_review": "POST only",
+    "care:followup_call": "POST; shows care:followup_calls on an error",
 }
 
 
@@ -1513,6 +1529,8 @@ ADMIN_WITHOUT_TYPED_TEXT: dict[str, str] = {
     "auth_group": "the roles, made by a data migration",
     "otp_totp_totpdevice": "authenticators, named by the system",
     "otp_static_staticdevice": "recovery codes, named by the system",
+    "care_followuptimepoint": "the follow-up schedule: its names are checked on the "
+    "follow-up pages by tests/care/test_followup_pages.py",
 }
 
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import dateformat, timezone
 
 from care.models import ProcedureRecord, TreatmentPlan
+from care.services.followups import followups_plan
 from care.services.procedures import PROCEDURE_TYPE
 from clinic.errors import ClinicError
 from clinic.models import User
@@ -186,6 +187,7 @@ def procedure_record(
             note=f"{details.option.short_name}, {record.target.lower()}{tissue}.",
             to=Case.State.TREATED,
         )
+        followups_plan(record=record)
     consultation.state = locked.state
     return record
 

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from care.outcomes import attention_for as followup_attention_for
 from clinic.access import signed_in_user
 from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
@@ -56,7 +57,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         "pool": Case.objects.open().filter(assigned_to__isnull=True).count(),
     }
     rows = mark_flags(list(page.object_list))
-    audit_reads(request, action=Action.LIST, records=[seen(c, c.patient_id) for c in rows])
+    # Follow-ups that need this physician: a list of its own beside the queue.
+    attention = followup_attention_for(me)
+    audit_reads(
+        request,
+        action=Action.LIST,
+        records=[seen(c, c.patient_id) for c in rows]
+        + [seen(f.series.case, f.series.patient_id) for f in attention],
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -72,6 +80,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "today": timezone.localdate(),
             "query": query.urlencode(),
             "target_days": settings.REVIEW_TARGET_BUSINESS_DAYS,
+            "followup_attention": attention,
         },
     )
 

@@ -40,9 +40,11 @@ def test_seed_demo_twice_changes_nothing(db, settings):
     before = list(User.objects.order_by("pk").values("pk", "email", "password"))
     call_command("seed_demo")
     assert list(User.objects.order_by("pk").values("pk", "email", "password")) == before
-    assert Intake.objects.count() == 9
-    assert Case.objects.count() == 8
-    assert Consultation.objects.count() == 5  # Omar's, and Grace's consultation and procedure
+    # With Henry's and the three treated patients of care.demo_followups (an intake,
+    # a case and a procedure each).
+    assert Intake.objects.count() == 9 + 3
+    assert Case.objects.count() == 8 + 3
+    assert Consultation.objects.count() == 5 + 3  # Omar's, Grace's two, Henry's two, 3 procedures
 
 
 def test_seed_demo_gives_maria_a_submitted_case_and_tom_a_draft(db, settings):
@@ -82,6 +84,10 @@ def test_seed_demo_fills_both_queues_and_the_pool_with_each_priority(db, setting
         "omar": ("dr.lee@clinic.example", "Routine"),
         "grace": ("dr.lee@clinic.example", "Routine"),
         "henry": ("dr.lee@clinic.example", "Routine"),
+        # Treated, with follow-ups (care.demo_followups).
+        "helen": ("dr.lee@clinic.example", "Routine"),
+        "victor": ("dr.lee@clinic.example", "Routine"),
+        "nora": ("dr.lee@clinic.example", "Routine"),
     }
 
 

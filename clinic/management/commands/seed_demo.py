@@ -248,4 +248,7 @@ class Command(BaseCommand):
                 f"Tom has a draft intake, started {DEMO_DRAFT_AGE_DAYS} days ago, "
                 "to continue at step 2."
             )
+        from care.demo_followups import seed_followups
+
+        lines += seed_followups(front_desk=front_desk, password=DEMO_PASSWORD)
         return lines
