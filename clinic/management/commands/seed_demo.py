@@ -227,6 +227,10 @@ class Command(BaseCommand):
                 "Good Faith Estimate issued and acknowledged, procedure booked with approved "
                 "instructions."
             )
+        # Before Henry's: their procedures pass through "now" on the way to their days.
+        from care.demo_followups import seed_followups
+
+        lines += seed_followups(front_desk=front_desk, password=DEMO_PASSWORD)
         henry = User.objects.get(email="henry@clinic.example")
         if not Intake.objects.filter(patient=henry).exists():
             from care.demo import DEMO_LOT, demo_treated_story
@@ -248,7 +252,4 @@ class Command(BaseCommand):
                 f"Tom has a draft intake, started {DEMO_DRAFT_AGE_DAYS} days ago, "
                 "to continue at step 2."
             )
-        from care.demo_followups import seed_followups
-
-        lines += seed_followups(front_desk=front_desk, password=DEMO_PASSWORD)
         return lines
