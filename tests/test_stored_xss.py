@@ -1330,6 +1330,7 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "password_reset_complete": "a fixed text",
     "verify_email": "a button; used in the world",
     "verify_email_resend": "POST only",
+    "language_set": "POST only",
     "role_home": "a redirect",
     "session": "JSON: seconds left",
     "two_factor_setup": "the staff member's own QR code (a fixed SVG title) and secret",
