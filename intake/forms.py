@@ -590,8 +590,8 @@ class HealthForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.rules = rules
         self.red_flags = red_flags
-        questions = [(f"screen_{r.slug}", r.screening_question) for r in rules] + [
-            (f"symptom_{f.slug}", f.screening_question) for f in red_flags
+        questions = [(f"screen_{r.slug}", r.shown_screening_question) for r in rules] + [
+            (f"symptom_{f.slug}", f.shown_screening_question) for f in red_flags
         ]
         for name, question in questions:
             self.fields[name] = forms.ChoiceField(

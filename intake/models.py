@@ -19,10 +19,10 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from clinic.i18n import in_language
 from clinic.models import LANGUAGE_CHOICES, User, history
 from treatments.models import (
     BodyRegion,
@@ -88,17 +88,6 @@ class PrivateMediaStorage(FileSystemStorage):
 
 def private_storage() -> FileSystemStorage:
     return PrivateMediaStorage(base_url=None)
-
-
-def in_language(record: models.Model, field: str) -> str:
-    """A patient-facing text of a data row in the active language: the row's
-    ``<field>_es`` column for Spanish when it is filled in, else the English."""
-    language = (translation.get_language() or "en").split("-")[0]
-    if language != "en":
-        translated = getattr(record, f"{field}_{language}", "")
-        if translated:
-            return str(translated)
-    return str(getattr(record, field))
 
 
 class Instrument(models.Model):

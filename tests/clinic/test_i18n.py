@@ -218,16 +218,11 @@ def test_the_spanish_catalogue_keeps_every_placeholder() -> None:
     assert wrong == []
 
 
-# Fields whose words are data (the clinic's catalog and questionnaires), translated in
-# the data rather than in the catalogue: see test_data_patients_read_is_in_spanish.
-DATA_FIELDS = re.compile(r"^(q\d+_\d+|screen_.*|symptom_.*)$")
-
-
 def _labels(form: BaseForm) -> list[str]:
+    """The form's words, the questions that come from data included (the
+    questionnaires' items and answers, the catalog's screening questions)."""
     texts = []
-    for name, field in form.fields.items():
-        if DATA_FIELDS.match(name):
-            continue
+    for field in form.fields.values():
         texts += [str(field.label or ""), str(field.help_text or "")]
         if isinstance(field, ChoiceField) and not isinstance(field, ModelChoiceField):
             choices: list[tuple[Any, Any]] = list(field.choices)  # type: ignore[arg-type]
@@ -492,6 +487,23 @@ def test_the_review_step_shows_the_spanish_consent(client: Client, patient: User
     page = client.get(reverse("intake:step", args=[intake.public_id, 8]))
     assert "Confirmo que lo que he escrito" in page.text
     assert 'name="consent_language" value="es"' in page.text
+
+
+@pytest.mark.django_db
+def test_the_screening_questions_and_red_flag_advice_are_in_spanish(patient: User) -> None:
+    from intake.selectors import red_flag_advice
+    from treatments.models import Contraindication, RedFlag
+
+    assert not Contraindication.objects.filter(is_active=True, screening_question_es="").exists()
+    assert not RedFlag.objects.filter(is_active=True, screening_question_es="").exists()
+    assert not RedFlag.objects.filter(is_active=True, patient_advice_es="").exists()
+    stroke = "sudden-weakness-face-arm-leg-speech"
+    case = submitted_case(patient, symptoms={stroke: "yes"})
+    with translation.override("es"):
+        advice = red_flag_advice(case.intake)
+    assert any("Llame al 911 ahora" in text for text in advice)
+    with translation.override("en"):
+        assert any("Call 911 now" in text for text in red_flag_advice(case.intake))
 
 
 # --- Staff see the patient's language ---------------------------------------------------
