@@ -801,8 +801,9 @@ class ConsentForm(forms.Form):
     )
     consent_version = forms.CharField(widget=forms.HiddenInput, max_length=20)
     # The language of the text shown, so the signature is of exactly that text.
+    # (A form sent without it, from a page of before issue 23, showed the English.)
     consent_language = forms.ChoiceField(
-        widget=forms.HiddenInput, choices=LANGUAGE_CHOICES, initial="en"
+        widget=forms.HiddenInput, choices=LANGUAGE_CHOICES, initial="en", required=False
     )
 
     def __init__(self, *args: Any, minor: bool, **kwargs: Any) -> None:
@@ -817,6 +818,9 @@ class ConsentForm(forms.Form):
         else:
             for name in ("guardian_name", "guardian_relationship", "guardian_signature_name"):
                 del self.fields[name]
+
+    def clean_consent_language(self) -> str:
+        return str(self.cleaned_data.get("consent_language") or "en")
 
 
 class InformationAnswerForm(forms.Form):
