@@ -333,10 +333,17 @@ class AboutYouForm(forms.ModelForm[Intake]):
                 data["weight_kg"] = kg
 
 
+class ShownNameChoiceField(forms.ModelChoiceField):
+    """A choice of catalog rows, each named in the page's language."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.shown_name)
+
+
 class ComplaintForm(forms.Form):
     """Step 2: one painful area."""
 
-    body_region = forms.ModelChoiceField(
+    body_region = ShownNameChoiceField(
         queryset=BodyRegion.objects.all(),
         label=_("Where is the pain?"),
         empty_label=_("Choose an area"),
@@ -344,7 +351,7 @@ class ComplaintForm(forms.Form):
     side = forms.ChoiceField(
         choices=Complaint.Side.choices, widget=forms.RadioSelect, label=_("Which side?")
     )
-    condition = forms.ModelChoiceField(
+    condition = ShownNameChoiceField(
         queryset=Condition.objects.filter(is_active=True).select_related("body_region"),
         required=False,
         label=_("Do you know what it is?"),
@@ -388,7 +395,7 @@ class ComplaintForm(forms.Form):
             self.add_error(
                 "condition",
                 _("%(condition)s is not a %(region)s condition; choose another or 'Not sure'.")
-                % {"condition": condition.name, "region": region.name.lower()},
+                % {"condition": condition.shown_name, "region": region.shown_name.lower()},
             )
         now, worst = data.get("pain_now"), data.get("pain_worst_week")
         if now is not None and worst is not None and worst < now:
@@ -694,7 +701,7 @@ class ImagingStudyForm(forms.Form):
     modality = forms.ChoiceField(
         choices=[("", _("Choose one")), *ImagingStudy.Modality.choices], label=_("Which scan?")
     )
-    body_region = forms.ModelChoiceField(
+    body_region = ShownNameChoiceField(
         queryset=BodyRegion.objects.all(),
         label=_("Of which area?"),
         empty_label=_("Choose an area"),

@@ -133,6 +133,7 @@ DATA_MIGRATIONS = [
     ("intake.migrations.0012_instruments_in_spanish", "translate"),
     ("intake.migrations.0013_consent_language", "publish_spanish"),
     ("treatments.migrations.0008_rules_in_spanish", "translate"),
+    ("treatments.migrations.0009_names_in_spanish", "translate"),
     ("care.migrations.0002_seed_billable_items_and_disclaimers", "seed"),
     ("care.migrations.0004_seed_instruction_templates", "seed"),
 ]

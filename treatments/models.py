@@ -23,6 +23,7 @@ class Priority(models.IntegerChoices):
 class BodyRegion(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=80, unique=True)
+    name_es = models.CharField("name in Spanish", max_length=80, blank=True)
     display_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -30,6 +31,10 @@ class BodyRegion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_name(self) -> str:
+        return in_language(self, "name")
 
 
 class TreatmentOptionQuerySet(models.QuerySet["TreatmentOption"]):
@@ -93,6 +98,7 @@ class TreatmentOption(models.Model):
 class Condition(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120, unique=True)
+    name_es = models.CharField("name in Spanish", max_length=120, blank=True)
     body_region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="conditions")
     icd10_code = models.CharField(
         "ICD-10-CM code",
@@ -107,6 +113,10 @@ class Condition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_name(self) -> str:
+        return in_language(self, "name")
 
 
 class Laterality(models.TextChoices):

@@ -506,6 +506,20 @@ def test_the_screening_questions_and_red_flag_advice_are_in_spanish(patient: Use
         assert any("Call 911 now" in text for text in red_flag_advice(case.intake))
 
 
+@pytest.mark.django_db
+def test_body_regions_and_conditions_are_named_in_spanish(patient: User) -> None:
+    from treatments.models import BodyRegion, Condition
+
+    assert not BodyRegion.objects.filter(name_es="").exists()
+    assert not Condition.objects.filter(is_active=True, name_es="").exists()
+    intake = Intake.objects.create(patient=patient)
+    with translation.override("es"):
+        formset = STEPS[2].build(intake, None, None).formset
+        assert formset is not None
+        regions = [str(label) for _, label in formset.forms[0].fields["body_region"].choices]
+    assert "Rodilla" in regions and "Knee" not in regions
+
+
 # --- Staff see the patient's language ---------------------------------------------------
 
 
