@@ -12,6 +12,8 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
+# The translations are compiled here (Babel, from requirements.txt; no GNU gettext).
+RUN pybabel compile -d locale -D django --statistics
 # Static files are collected at build time; the key and the e-mail backend below
 # only let settings load (collectstatic sends nothing).
 RUN DEBUG=false \

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: run test lint typecheck pytest worker bench clean reset-db
+.PHONY: run test lint typecheck pytest worker bench clean reset-db messages
 
 # The embedded cluster runs for as long as the command after it, then stops.
 WITH_DB = $(if $(DATABASE_URL),,$(PY) -m clinic.embedded_db run --)
@@ -27,7 +27,20 @@ $(VENV)/.dev-installed: requirements.txt requirements-local.txt requirements-dev
 	$(PY) -m pip install -q -r requirements-dev.txt -r requirements-local.txt
 	touch $@ $(VENV)/.runtime-installed
 
-run: $(VENV)/.runtime-installed
+# The translations: locale/<lang>/LC_MESSAGES/django.po (committed) compiled to .mo
+# (not committed) by Babel, a pinned pure-Python tool, so no GNU gettext is needed to
+# build or run. `make messages` (developers; needs GNU gettext) re-extracts the .po.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+%.mo: %.po $(VENV)/.runtime-installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+messages: $(VENV)/.runtime-installed
+	$(PY) manage.py makemessages --locale es --no-obsolete --ignore '.venv*' \
+	  --ignore node_modules --ignore staticfiles --ignore tests --ignore bench \
+	  --ignore care --add-location file
+
+run: $(VENV)/.runtime-installed $(MO_FILES)
 	@SITE_URL=$(SITE_URL) $(WITH_DB) sh -c '$(PY) manage.py migrate --noinput \
 	  && $(PY) manage.py seed_demo \
 	  && echo "Serving on http://$(ADDR)/  (Ctrl+C stops it)" \
@@ -57,10 +70,10 @@ $(BENCH_VENV)/.installed: requirements-bench.txt
 	$(BENCH_VENV)/bin/python -m pip install -q -r requirements-bench.txt
 	touch $@
 
-pytest: $(VENV)/.dev-installed node_modules/.package-lock.json $(BENCH_VENV)/.installed
+pytest: $(VENV)/.dev-installed node_modules/.package-lock.json $(BENCH_VENV)/.installed $(MO_FILES)
 	$(WITH_TEST_DB) $(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck $(VENV)/.dev-installed node_modules/.package-lock.json $(BENCH_VENV)/.installed
+test: lint typecheck $(VENV)/.dev-installed node_modules/.package-lock.json $(BENCH_VENV)/.installed $(MO_FILES)
 	$(PY) manage.py check
 	$(WITH_TEST_DB) sh -c '$(PY) manage.py makemigrations --check --dry-run && $(BIN)/pytest $(PYTEST_ARGS)'
 
@@ -75,4 +88,5 @@ worker: $(VENV)/.runtime-installed
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache staticfiles
+	rm -f $(MO_FILES)
 	@echo "The demo database (.pgdata/) is kept; make reset-db deletes it." 

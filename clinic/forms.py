@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from clinic.login import EMAIL_MAX_LENGTH, overlong_login_count
-from clinic.models import AuditEvent, User
-from clinic.services import email_queue
+from clinic.models import LANGUAGE_CHOICES, AuditEvent, User
+from clinic.services import email_queue, patient_language
 
 
 class DateInput(forms.DateInput):
@@ -26,20 +28,22 @@ class DateInput(forms.DateInput):
 
 class PatientSignupForm(forms.Form):
     full_name = forms.CharField(
-        label="Your full name", max_length=150, widget=forms.TextInput({"autocomplete": "name"})
+        label=_("Your full name"), max_length=150, widget=forms.TextInput({"autocomplete": "name"})
     )
     email = forms.EmailField(
-        label="E-mail address", max_length=254, widget=forms.EmailInput({"autocomplete": "email"})
+        label=_("E-mail address"),
+        max_length=254,
+        widget=forms.EmailInput({"autocomplete": "email"}),
     )
     password1 = forms.CharField(
-        label="Choose a password",
+        label=_("Choose a password"),
         strip=False,
         max_length=128,
         widget=forms.PasswordInput({"autocomplete": "new-password"}),
-        help_text="At least 10 characters; not a common password.",
+        help_text=_("At least 10 characters; not a common password."),
     )
     password2 = forms.CharField(
-        label="The same password again",
+        label=_("The same password again"),
         strip=False,
         max_length=128,
         widget=forms.PasswordInput({"autocomplete": "new-password"}),
@@ -48,14 +52,14 @@ class PatientSignupForm(forms.Form):
     def clean_full_name(self) -> str:
         full_name: str = self.cleaned_data["full_name"].strip()
         if not full_name:
-            raise ValidationError("Please enter your name.")
+            raise ValidationError(_("Please enter your name."))
         return full_name
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password2 and password1 != password2:
-            self.add_error("password2", "The two passwords are not the same.")
+            self.add_error("password2", _("The two passwords are not the same."))
         elif password1:
             candidate = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
             try:
@@ -75,7 +79,8 @@ class BoundedLoginMixin(AuthenticationForm):
         self.fields["username"].validators.append(
             MaxLengthValidator(
                 EMAIL_MAX_LENGTH,
-                message=f"An e-mail address has at most {EMAIL_MAX_LENGTH} characters.",
+                message=_("An e-mail address has at most %(limit)s characters.")
+                % {"limit": EMAIL_MAX_LENGTH},
             )
         )
 
@@ -86,9 +91,13 @@ class BoundedLoginMixin(AuthenticationForm):
 
 
 class LoginForm(BoundedLoginMixin, AuthenticationForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("E-mail address")
+
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": (
+        "invalid_login": _(
             "That e-mail address and password do not match. Try again, or reset your password."
         ),
     }
@@ -104,7 +113,7 @@ class OutboxPasswordResetForm(PasswordResetForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["email"].label = "E-mail address"
+        self.fields["email"].label = _("E-mail address")
 
     def send_mail(
         self,
@@ -115,8 +124,18 @@ class OutboxPasswordResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
-        subject = "".join(render_to_string(subject_template_name, context).splitlines())
-        email_queue(to=to_email, subject=subject, template=email_template_name, context=context)
+        # In the account's language (the reset page's language for one never chosen).
+        user = context.get("user")
+        language = user.language if isinstance(user, User) and user.language else None
+        with translation.override(language or translation.get_language() or patient_language(None)):
+            subject = "".join(render_to_string(subject_template_name, context).splitlines())
+            email_queue(to=to_email, subject=subject, template=email_template_name, context=context)
+
+
+class LanguageForm(forms.Form):
+    """The language switch (templates/base.html)."""
+
+    language = forms.ChoiceField(choices=LANGUAGE_CHOICES)
 
 
 class OneTimeCodeForm(forms.Form):

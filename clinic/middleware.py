@@ -1,5 +1,5 @@
-"""Project middleware: request ids, session limits, the second-factor gate, no
-caching of signed-in pages, and the change-history context."""
+"""Project middleware: request ids, the page's language, session limits, the
+second-factor gate, no caching of signed-in pages, and the change-history context."""
 
 import time
 import uuid
@@ -14,6 +14,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 
 from clinic.models import User
@@ -132,6 +133,35 @@ SECOND_FACTOR_OPEN_URLS = frozenset(
         "favicon",
     }
 )
+
+
+class UserLanguageMiddleware:
+    """The page's language once the user is known. Django's LocaleMiddleware has
+    already chosen one from the language cookie or the browser's Accept-Language (a
+    visitor's first page); a signed-in patient's stored choice wins over both, and
+    staff (physicians, front desk, clinic admins) always get English: their pages
+    and the clinical record they write are not translated."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = request_language(request)
+        if language is not None:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
+def request_language(request: HttpRequest) -> str | None:
+    """The language the signed-in person's pages are in, or None to keep the one
+    LocaleMiddleware chose (a visitor, or a patient who never chose)."""
+    user = getattr(request, "user", None)
+    if not isinstance(user, User):
+        return None
+    if role_of(user) != Role.PATIENT:
+        return settings.LANGUAGE_CODE
+    return user.language or None
 
 
 class SecondFactorRequiredMiddleware:

@@ -12,6 +12,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+# The product's languages (settings.LANGUAGES names the same two).
+LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]
+
 
 def history(model_name: str, **options: Any) -> Any:
     """django-pghistory's tracking, as used for every clinical model: a snapshot of
@@ -62,6 +65,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(default=timezone.now)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The language a patient reads the product in, and receives e-mails and texts in
+    # (settings.LANGUAGES); blank until chosen: the browser's preference applies.
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, blank=True, default="")
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -72,7 +78,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         ordering = ["full_name"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case")
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case"),
+            models.CheckConstraint(
+                condition=models.Q(language__in=["", *dict(LANGUAGE_CHOICES)]),
+                name="user_language_known",
+            ),
         ]
 
     def __str__(self) -> str:

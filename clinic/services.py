@@ -9,9 +9,10 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from clinic.errors import ClinicError
 from clinic.models import OutboundEmail, PhysicianProfile, User
@@ -34,7 +35,7 @@ TRANSIENT_EMAIL_ERRORS: tuple[type[Exception], ...] = (
 def user_create(*, email: str, full_name: str, role: Role, password: str | None = None) -> User:
     """Creates an account in exactly one role. Clinic admins may use the admin site."""
     email = email.strip().lower()
-    taken = ClinicError("An account already uses this e-mail address.")
+    taken = ClinicError(_("An account already uses this e-mail address."))
     if User.objects.filter(email__iexact=email).exists():
         raise taken
     try:
@@ -52,12 +53,35 @@ def user_create(*, email: str, full_name: str, role: Role, password: str | None 
     return user
 
 
-def patient_account_create(*, email: str, full_name: str, password: str) -> User:
-    """A patient signs themselves up: the account is created in the patient role and
-    an e-mail with a confirmation link is queued for when the transaction commits.
-    The password must already have passed the validators (the form checks them)."""
+def user_language_set(*, user: User, language: str) -> User:
+    """Stores the language a patient reads the product and their e-mails in (the
+    change history of accounts keeps the change)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ClinicError("This language is not offered.")
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return user
+
+
+def patient_language(user: User | None) -> str:
+    """The language to write to this person in: their stored choice, else English."""
+    return (user.language if user is not None else "") or settings.LANGUAGE_CODE
+
+
+def patient_account_create(
+    *, email: str, full_name: str, password: str, language: str = ""
+) -> User:
+    """A patient signs themselves up: the account is created in the patient role, in
+    the language they signed up in, and an e-mail with a confirmation link is queued
+    for when the transaction commits. The password must already have passed the
+    validators (the form checks them)."""
+    if language and language not in dict(settings.LANGUAGES):
+        language = ""
     with transaction.atomic():
         user = user_create(email=email, full_name=full_name, role=Role.PATIENT, password=password)
+        if language:
+            user_language_set(user=user, language=language)
         email_verification_send(user=user)
     return user
 
@@ -71,12 +95,14 @@ def email_verification_send(*, user: User) -> OutboundEmail:
             "token": email_verification_tokens.make_token(user),
         },
     )
-    return email_queue(
-        to=user.email,
-        subject=f"Confirm your e-mail address for {settings.CLINIC_NAME}",
-        template="emails/verify_email.txt",
-        context={"user": user, "link": f"{settings.SITE_URL}{path}"},
-    )
+    with translation.override(patient_language(user)):
+        return email_queue(
+            to=user.email,
+            subject=_("Confirm your e-mail address for %(clinic)s")
+            % {"clinic": settings.CLINIC_NAME},
+            template="emails/verify_email.txt",
+            context={"user": user, "link": f"{settings.SITE_URL}{path}"},
+        )
 
 
 def email_verification_address(*, uidb64: str, token: str) -> str | None:
@@ -97,11 +123,11 @@ def email_verify(*, uidb64: str, token: str) -> User:
     try:
         user_id = int(force_str(urlsafe_base64_decode(uidb64)))
     except (TypeError, ValueError, OverflowError):
-        raise ClinicError("This confirmation link no longer works.") from None
+        raise ClinicError(_("This confirmation link no longer works.")) from None
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
         if user is None or not email_verification_tokens.check_token(user, token):
-            raise ClinicError("This confirmation link no longer works.")
+            raise ClinicError(_("This confirmation link no longer works."))
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
     return user

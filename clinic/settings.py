@@ -85,10 +85,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's order): the cookie and the
+    # browser's Accept-Language choose the language of a visitor's first page.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Once the user is known: a patient's stored language wins, staff get English.
+    "clinic.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinic.middleware.SessionLimitsMiddleware",
     "clinic.middleware.SecondFactorRequiredMiddleware",
@@ -163,7 +168,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "role_home"
 LOGOUT_REDIRECT_URL = "home"
 
-LANGUAGE_CODE = "en-us"
+# Patients choose English or Spanish (the switch in templates/base.html; stored on
+# their account); staff pages are always English. Catalogues live in locale/ and are
+# compiled by the build (`pybabel compile`, see the Makefile), never committed.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]  # as clinic.models.LANGUAGE_CHOICES
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Per-language date formats for patient pages (clinic/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["clinic.formats"]
 TIME_ZONE = env_str("TIME_ZONE", default="America/New_York")
 try:
     ZoneInfo(TIME_ZONE)
@@ -295,6 +307,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("accounts/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("accounts/two-factor/recovery/", views.two_factor_recovery, name="two_factor_recovery"),
     path("accounts/session/", views.session, name="session"),
+    path("accounts/language/", views.language_set, name="language_set"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("audit/", views.audit_log, name="audit_log"),
     path("intake/", include("intake.urls.patient")),

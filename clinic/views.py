@@ -2,6 +2,7 @@ import secrets
 from urllib.parse import urlencode
 
 import django_otp
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -20,13 +22,51 @@ from clinic import two_factor
 from clinic.access import signed_in_user
 from clinic.celery import app as celery_app
 from clinic.errors import ClinicError
-from clinic.forms import AuditFilter, OneTimeCodeForm
+from clinic.forms import AuditFilter, LanguageForm, OneTimeCodeForm
 from clinic.middleware import session_seconds_left, session_touch
 from clinic.models import AuditEvent, User
 from clinic.policy import audit_area
-from clinic.roles import home_url_for, role_of
-from clinic.services import email_verification_address, email_verification_send, email_verify
+from clinic.roles import Role, home_url_for, role_of
+from clinic.services import (
+    email_verification_address,
+    email_verification_send,
+    email_verify,
+    user_language_set,
+)
 from treatments.models import TreatmentOption
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language switch of every patient page (templates/base.html): the choice
+    goes into the language cookie and, for a signed-in patient, onto the account, so
+    e-mails and reminders follow it. Staff pages are English; they have no switch."""
+    user = request.user
+    if isinstance(user, User) and role_of(user) != Role.PATIENT:
+        raise PermissionDenied
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("home")
+    response = redirect(next_url)
+    form = LanguageForm(request.POST)
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        if isinstance(user, User):
+            user_language_set(user=user, language=language)
+        translation.activate(language)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite="Lax",
+        )
+    return response
 
 
 @require_safe

@@ -36,12 +36,20 @@ class ConsentDocumentAdmin(admin.ModelAdmin[ConsentDocument]):
     """A consent text, once published, is never edited: signatures point at it. A
     change is a new version."""
 
-    list_display = ["version", "title", "is_current", "published_at"]
+    list_display = ["version", "language", "title", "is_current", "published_at"]
     readonly_fields = ["sha256", "is_current", "published_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ConsentDocument | None = None) -> Any:
         if obj is not None:
-            return ["version", "title", "body", "sha256", "is_current", "published_at"]
+            return [
+                "version",
+                "language",
+                "title",
+                "body",
+                "sha256",
+                "is_current",
+                "published_at",
+            ]
         return self.readonly_fields
 
     def save_model(
@@ -49,7 +57,9 @@ class ConsentDocumentAdmin(admin.ModelAdmin[ConsentDocument]):
     ) -> None:
         if change:
             return
-        published = services.consent_publish(version=obj.version, title=obj.title, body=obj.body)
+        published = services.consent_publish(
+            version=obj.version, title=obj.title, body=obj.body, language=obj.language
+        )
         obj.pk = published.pk
 
     def has_delete_permission(

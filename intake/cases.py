@@ -16,13 +16,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from clinic.errors import ClinicError
 from clinic.models import User
 from clinic.policy import may_act_on_case, require_physician
 from clinic.roles import Role, role_of
-from clinic.services import email_queue
+from clinic.services import email_queue, patient_language
 from intake.models import (
     Case,
     CaseEvent,
@@ -134,7 +136,13 @@ def _acting_on(case: Case, physician: User, action: str) -> Iterator[Case]:
 
 
 def _decide(
-    locked: Case, physician: User, *, action: str, kind: CaseEvent.Kind, note: str, subject: str
+    locked: Case,
+    physician: User,
+    *,
+    action: str,
+    kind: CaseEvent.Kind,
+    note: str,
+    subject: StrOrPromise,
 ) -> None:
     """A physician's decision: the case is theirs, no longer 'answered', in its new
     state, and the patient is e-mailed to log in."""
@@ -248,7 +256,7 @@ def case_request_information(*, case: Case, physician: User, question: str) -> I
             action="ask",
             kind=CaseEvent.Kind.INFO_REQUESTED,
             note=question,
-            subject="Your physician has a question for you",
+            subject=_("Your physician has a question for you"),
         )
     return request
 
@@ -292,7 +300,7 @@ def case_request_imaging(
             action="request_imaging",
             kind=CaseEvent.Kind.IMAGING_REQUESTED,
             note=f"Needs {study}.",
-            subject="Your physician needs imaging before deciding",
+            subject=_("Your physician needs imaging before deciding"),
         )
     return decision
 
@@ -417,7 +425,7 @@ def case_mark_candidate(
             action="candidate",
             kind=CaseEvent.Kind.CANDIDATE,
             note=note,
-            subject="Your physician has reviewed your intake",
+            subject=_("Your physician has reviewed your intake"),
         )
     return record
 
@@ -446,17 +454,20 @@ def case_mark_not_candidate(
             action="not_candidate",
             kind=CaseEvent.Kind.NOT_CANDIDATE,
             note=reason,
-            subject="Your physician has reviewed your intake",
+            subject=_("Your physician has reviewed your intake"),
         )
     return record
 
 
-def _notify_patient(case: Case, subject: str) -> None:
-    """Tells the patient to log in; the e-mail itself carries no health details."""
+def _notify_patient(case: Case, subject: StrOrPromise) -> None:
+    """Tells the patient to log in, in their language; the e-mail itself carries no
+    health details."""
     link = settings.SITE_URL + reverse("intake:detail", kwargs={"public_id": case.intake.public_id})
-    email_queue(
-        to=case.patient.email,
-        subject=f"{subject} (reference {case.reference})",
-        template="emails/case_update.txt",
-        context={"case": case, "link": link, "name": case.patient.full_name},
-    )
+    with translation.override(patient_language(case.patient)):
+        email_queue(
+            to=case.patient.email,
+            subject=_("%(subject)s (reference %(reference)s)")
+            % {"subject": subject, "reference": case.reference},
+            template="emails/case_update.txt",
+            context={"case": case, "link": link, "name": case.patient.full_name},
+        )

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.forms import formset_factory
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 from PIL import Image, UnidentifiedImageError
@@ -19,6 +21,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from clinic.forms import DateInput
+from clinic.models import LANGUAGE_CHOICES
 from intake.models import (
     ABOUT_YOU_FIELDS,
     HEIGHT_CM_RANGE,
@@ -46,18 +49,18 @@ MONTHS = [
     (str(n), name)
     for n, name in enumerate(
         (
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
+            _("January"),
+            _("February"),
+            _("March"),
+            _("April"),
+            _("May"),
+            _("June"),
+            _("July"),
+            _("August"),
+            _("September"),
+            _("October"),
+            _("November"),
+            _("December"),
         ),
         start=1,
     )
@@ -70,7 +73,7 @@ class MonthYearWidget(forms.MultiWidget):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         widgets = (
-            forms.Select(choices=[("", "Month"), *MONTHS]),
+            forms.Select(choices=[("", _("Month")), *MONTHS]),
             forms.TextInput(
                 attrs={
                     "inputmode": "numeric",
@@ -126,7 +129,7 @@ class MonthYearField(forms.MultiValueField):
         super().__init__(fields, required=required, require_all_fields=False, **kwargs)
         self.error_messages = {
             **self.error_messages,
-            "required": "Choose the month and type the year.",
+            "required": _("Choose the month and type the year."),
         }
 
     def get_bound_field(self, form: forms.BaseForm, field_name: str) -> forms.BoundField:
@@ -137,16 +140,18 @@ class MonthYearField(forms.MultiValueField):
             return None
         month, year = [*data_list, None, None][:2]
         if not month:
-            raise forms.ValidationError("Choose the month as well as the year.")
+            raise forms.ValidationError(_("Choose the month as well as the year."))
         year = (year or "").strip()
         if not year:
-            raise forms.ValidationError("Type the year as well, such as 2019.")
+            raise forms.ValidationError(_("Type the year as well, such as 2019."))
         if not (year.isdigit() and len(year) == 4):
-            raise forms.ValidationError("Type the year with four digits, such as 2019.")
+            raise forms.ValidationError(_("Type the year with four digits, such as 2019."))
         try:
             return date(int(year), int(month), 1)
         except ValueError:
-            raise forms.ValidationError("Type the year with four digits, such as 2019.") from None
+            raise forms.ValidationError(
+                _("Type the year with four digits, such as 2019.")
+            ) from None
 
 
 class TypedPhoneInput(RegionalPhoneNumberWidget):
@@ -160,19 +165,22 @@ class TypedPhoneInput(RegionalPhoneNumberWidget):
         return super().format_value(value)
 
 
-PHONE_ERROR = "Enter a phone number we can call, such as (201) 555-0123 or +44 20 7946 0958."
+PHONE_ERROR = _("Enter a phone number we can call, such as (201) 555-0123 or +44 20 7946 0958.")
 
 
-def _past_date(value: date | None, *, what: str, month: bool = False) -> date | None:
+def _past_date(value: date | None, *, what: StrOrPromise, month: bool = False) -> date | None:
     if value is None:
         return None
     today = timezone.localdate()
     if value > today:
-        when = "this month" if month else "today"
-        raise forms.ValidationError(f"The {what} must be {when} or earlier.")
+        when = _("this month") if month else _("today")
+        raise forms.ValidationError(
+            _("The %(what)s must be %(when)s or earlier.") % {"what": what, "when": when}
+        )
     if value < today.replace(year=today.year - OLDEST_AGE_YEARS):
         raise forms.ValidationError(
-            f"Please check the {what}: it is more than {OLDEST_AGE_YEARS} years ago."
+            _("Please check the %(what)s: it is more than %(years)s years ago.")
+            % {"what": what, "years": OLDEST_AGE_YEARS}
         )
     return value
 
@@ -181,7 +189,7 @@ class AboutYouForm(forms.ModelForm[Intake]):
     """Step 1. Height and weight are typed in the patient's units and stored metric."""
 
     height_cm = forms.DecimalField(
-        label="Height (cm)",
+        label=_("Height (cm)"),
         required=False,
         max_digits=4,
         decimal_places=1,
@@ -189,16 +197,18 @@ class AboutYouForm(forms.ModelForm[Intake]):
         max_value=HEIGHT_CM_RANGE[1],
     )
     weight_kg = forms.DecimalField(
-        label="Weight (kg)",
+        label=_("Weight (kg)"),
         required=False,
         max_digits=4,
         decimal_places=1,
         min_value=WEIGHT_KG_RANGE[0],
         max_value=WEIGHT_KG_RANGE[1],
     )
-    height_ft = forms.IntegerField(label="Height (feet)", required=False, min_value=1, max_value=8)
+    height_ft = forms.IntegerField(
+        label=_("Height (feet)"), required=False, min_value=1, max_value=8
+    )
     height_in = forms.DecimalField(
-        label="and inches",
+        label=_("and inches"),
         required=False,
         min_value=0,
         max_value=Decimal("11.9"),
@@ -206,7 +216,7 @@ class AboutYouForm(forms.ModelForm[Intake]):
         decimal_places=1,
     )
     weight_lb = forms.DecimalField(
-        label="Weight (lb)",
+        label=_("Weight (lb)"),
         required=False,
         min_value=44,
         max_value=770,
@@ -214,25 +224,31 @@ class AboutYouForm(forms.ModelForm[Intake]):
         decimal_places=1,
     )
     phone = PhoneNumberField(
-        label="Mobile or home phone",
+        label=_("Mobile or home phone"),
         widget=TypedPhoneInput,
         error_messages={"invalid": PHONE_ERROR},
     )
     emergency_contact_phone = PhoneNumberField(
-        label="Their phone", widget=TypedPhoneInput, error_messages={"invalid": PHONE_ERROR}
+        label=_("Their phone"), widget=TypedPhoneInput, error_messages={"invalid": PHONE_ERROR}
     )
 
     class Meta:
         model = Intake
         fields = list(ABOUT_YOU_FIELDS)
         labels = {
-            "legal_name": "Full legal name",
-            "sex": "Sex assigned at birth",
-            "emergency_contact_name": "Emergency contact's name",
-            "emergency_contact_relationship": "Their relationship to you",
-            "unit_system": "Units for height and weight",
+            "legal_name": _("Full legal name"),
+            "date_of_birth": _("Date of birth"),
+            "sex": _("Sex assigned at birth"),
+            "address_line1": _("Address"),
+            "address_line2": _("Address line 2"),
+            "city": _("City"),
+            "region": _("State or region"),
+            "postal_code": _("Postal code"),
+            "emergency_contact_name": _("Emergency contact's name"),
+            "emergency_contact_relationship": _("Their relationship to you"),
+            "unit_system": _("Units for height and weight"),
         }
-        help_texts = {"legal_name": "As on your ID or insurance card; you will sign with it."}
+        help_texts = {"legal_name": _("As on your ID or insurance card; you will sign with it.")}
         widgets = {
             "date_of_birth": DateInput(attrs={"autocomplete": "bday"}),
             "unit_system": forms.RadioSelect,
@@ -263,7 +279,7 @@ class AboutYouForm(forms.ModelForm[Intake]):
             self.fields[name].required = True
         sex = self.fields["sex"]
         if isinstance(sex, forms.ChoiceField):
-            sex.choices = [("", "Choose one"), *Intake.Sex.choices]
+            sex.choices = [("", _("Choose one")), *Intake.Sex.choices]
         self.fields["phone"].widget.attrs["autocomplete"] = "tel"
         intake = self.instance
         if not self.is_bound and intake.unit_system == Intake.UnitSystem.IMPERIAL:
@@ -275,7 +291,7 @@ class AboutYouForm(forms.ModelForm[Intake]):
                 self.initial["weight_lb"] = (intake.weight_kg / KG_PER_LB).quantize(Decimal("0.1"))
 
     def clean_date_of_birth(self) -> date | None:
-        return _past_date(self.cleaned_data.get("date_of_birth"), what="date of birth")
+        return _past_date(self.cleaned_data.get("date_of_birth"), what=_("date of birth"))
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -284,26 +300,26 @@ class AboutYouForm(forms.ModelForm[Intake]):
             self._imperial_to_metric(data)
         else:
             for name, label in (
-                ("height_cm", "height in centimeters"),
-                ("weight_kg", "weight in kilograms"),
+                ("height_cm", _("Enter your height in centimeters.")),
+                ("weight_kg", _("Enter your weight in kilograms.")),
             ):
                 if data.get(name) is None and name not in self.errors:
-                    self.add_error(name, f"Enter your {label}.")
+                    self.add_error(name, label)
         return data
 
     def _imperial_to_metric(self, data: dict[str, Any]) -> None:
         feet, inches, pounds = data.get("height_ft"), data.get("height_in"), data.get("weight_lb")
         if feet is None and "height_ft" not in self.errors:
-            self.add_error("height_ft", "Enter your height in feet (and inches).")
+            self.add_error("height_ft", _("Enter your height in feet (and inches)."))
         if pounds is None and "weight_lb" not in self.errors:
-            self.add_error("weight_lb", "Enter your weight in pounds.")
+            self.add_error("weight_lb", _("Enter your weight in pounds."))
         if feet is not None and "height_in" not in self.errors:
             total_inches = Decimal(feet) * 12 + (inches or Decimal(0))
             cm = (total_inches * CM_PER_INCH).quantize(Decimal("0.1"))
             if not HEIGHT_CM_RANGE[0] <= cm <= HEIGHT_CM_RANGE[1]:
                 self.add_error(
                     "height_ft",
-                    "Please check your height: it should be between 1 ft 8 in and 8 ft 2 in.",
+                    _("Please check your height: it should be between 1 ft 8 in and 8 ft 2 in."),
                 )
             else:
                 data["height_cm"] = cm
@@ -311,50 +327,59 @@ class AboutYouForm(forms.ModelForm[Intake]):
             kg = (pounds * KG_PER_LB).quantize(Decimal("0.1"))
             if not WEIGHT_KG_RANGE[0] <= kg <= WEIGHT_KG_RANGE[1]:
                 self.add_error(
-                    "weight_lb", "Please check your weight: it should be between 45 and 770 lb."
+                    "weight_lb", _("Please check your weight: it should be between 45 and 770 lb.")
                 )
             else:
                 data["weight_kg"] = kg
 
 
+class ShownNameChoiceField(forms.ModelChoiceField):
+    """A choice of catalog rows, each named in the page's language."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.shown_name)
+
+
 class ComplaintForm(forms.Form):
     """Step 2: one painful area."""
 
-    body_region = forms.ModelChoiceField(
-        queryset=BodyRegion.objects.all(), label="Where is the pain?", empty_label="Choose an area"
+    body_region = ShownNameChoiceField(
+        queryset=BodyRegion.objects.all(),
+        label=_("Where is the pain?"),
+        empty_label=_("Choose an area"),
     )
     side = forms.ChoiceField(
-        choices=Complaint.Side.choices, widget=forms.RadioSelect, label="Which side?"
+        choices=Complaint.Side.choices, widget=forms.RadioSelect, label=_("Which side?")
     )
-    condition = forms.ModelChoiceField(
+    condition = ShownNameChoiceField(
         queryset=Condition.objects.filter(is_active=True).select_related("body_region"),
         required=False,
-        label="Do you know what it is?",
-        empty_label="Not sure",
-        help_text="Only if a clinician has told you; otherwise leave 'Not sure'.",
+        label=_("Do you know what it is?"),
+        empty_label=_("Not sure"),
+        help_text=_("Only if a clinician has told you; otherwise leave 'Not sure'."),
     )
-    started_on = MonthYearField(label="When did it start? (roughly)")
+    started_on = MonthYearField(label=_("When did it start? (roughly)"))
     onset = forms.ChoiceField(
-        choices=Complaint.Onset.choices, widget=forms.RadioSelect, label="How did it start?"
+        choices=Complaint.Onset.choices, widget=forms.RadioSelect, label=_("How did it start?")
     )
     pain_now = forms.TypedChoiceField(
         choices=PAIN_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
-        label="Pain right now (0–10)",
-        error_messages={"required": "Choose a number from 0 to 10."},
+        label=_("Pain right now (0–10)"),
+        error_messages={"required": _("Choose a number from 0 to 10.")},
     )
     pain_worst_week = forms.TypedChoiceField(
         choices=PAIN_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
-        label="Worst pain in the last week (0–10)",
-        error_messages={"required": "Choose a number from 0 to 10."},
+        label=_("Worst pain in the last week (0–10)"),
+        error_messages={"required": _("Choose a number from 0 to 10.")},
     )
 
     def clean_started_on(self) -> date | None:
         return _past_date(
-            self.cleaned_data.get("started_on"), what="month the pain started", month=True
+            self.cleaned_data.get("started_on"), what=_("month the pain started"), month=True
         )
 
     def clean(self) -> dict[str, Any]:
@@ -369,14 +394,14 @@ class ComplaintForm(forms.Form):
         ):
             self.add_error(
                 "condition",
-                f"{condition.name} is not a {region.name.lower()} condition; "
-                "choose another or 'Not sure'.",
+                _("%(condition)s is not a %(region)s condition; choose another or 'Not sure'.")
+                % {"condition": condition.shown_name, "region": region.shown_name.lower()},
             )
         now, worst = data.get("pain_now"), data.get("pain_worst_week")
         if now is not None and worst is not None and worst < now:
             self.add_error(
                 "pain_worst_week",
-                "The worst pain in the last week cannot be lower than your pain now.",
+                _("The worst pain in the last week cannot be lower than your pain now."),
             )
         return data
 
@@ -386,7 +411,7 @@ class BaseComplaintFormSet(forms.BaseFormSet[ComplaintForm]):
         if any(self.errors):
             return
         if not kept_forms(self):
-            raise forms.ValidationError("Tell us about at least one painful area.")
+            raise forms.ValidationError(_("Tell us about at least one painful area."))
 
 
 def kept_forms(formset: forms.BaseFormSet[Any]) -> list[forms.Form]:
@@ -415,14 +440,14 @@ class InstrumentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.instruments = instruments
         for instrument in instruments:
-            choices = [(str(o.value), o.label) for o in instrument.options.all()]
+            choices = [(str(o.value), o.shown_label) for o in instrument.options.all()]
             for item in instrument.items.all():
                 self.fields[self.field_name(instrument, item.position)] = forms.TypedChoiceField(
-                    label=item.text,
+                    label=item.shown_text,
                     choices=choices,
                     coerce=int,
                     widget=forms.RadioSelect,
-                    error_messages={"required": "Please choose an answer."},
+                    error_messages={"required": _("Please choose an answer.")},
                 )
 
     @staticmethod
@@ -451,27 +476,29 @@ class InstrumentForm(forms.Form):
         }
 
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
 class PriorTreatmentForm(forms.Form):
     """Step 4: one kind of treatment the patient may have tried."""
 
     kind = forms.ChoiceField(choices=PriorTreatment.Kind.choices, widget=forms.HiddenInput)
-    tried = forms.ChoiceField(choices=YES_NO, widget=forms.RadioSelect, label="Have you tried it?")
-    last_on = MonthYearField(label="When was the last time?", required=False)
-    details = forms.CharField(label="Details", required=False, max_length=300)
+    tried = forms.ChoiceField(
+        choices=YES_NO, widget=forms.RadioSelect, label=_("Have you tried it?")
+    )
+    last_on = MonthYearField(label=_("When was the last time?"), required=False)
+    details = forms.CharField(label=_("Details"), required=False, max_length=300)
     outcome = forms.ChoiceField(
-        choices=[("", "Choose one"), *PriorTreatment.Outcome.choices],
+        choices=[("", _("Choose one")), *PriorTreatment.Outcome.choices],
         required=False,
-        label="How well did it work?",
+        label=_("How well did it work?"),
     )
 
     DETAIL_LABELS = {
-        PriorTreatment.Kind.MEDICINES: "Which medicines?",
-        PriorTreatment.Kind.SURGERY: "Which surgery?",
-        PriorTreatment.Kind.PHYSICAL_THERAPY: "For how long?",
-        PriorTreatment.Kind.STEROID_INJECTION: "How many injections?",
+        PriorTreatment.Kind.MEDICINES: _("Which medicines?"),
+        PriorTreatment.Kind.SURGERY: _("Which surgery?"),
+        PriorTreatment.Kind.PHYSICAL_THERAPY: _("For how long?"),
+        PriorTreatment.Kind.STEROID_INJECTION: _("How many injections?"),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -479,12 +506,12 @@ class PriorTreatmentForm(forms.Form):
         kind = self.initial.get("kind") or (
             self.data.get(self.add_prefix("kind")) if self.is_bound else None
         )
-        self.kind_label = dict(PriorTreatment.Kind.choices).get(str(kind), "Treatment")
-        labels: dict[str, str] = {str(k): v for k, v in self.DETAIL_LABELS.items()}
-        self.fields["details"].label = labels.get(str(kind), "Details (optional)")
+        self.kind_label = dict(PriorTreatment.Kind.choices).get(str(kind), _("Treatment"))
+        labels: dict[str, StrOrPromise] = {str(k): v for k, v in self.DETAIL_LABELS.items()}
+        self.fields["details"].label = labels.get(str(kind), _("Details (optional)"))
 
     def clean_last_on(self) -> date | None:
-        return _past_date(self.cleaned_data.get("last_on"), what="month", month=True)
+        return _past_date(self.cleaned_data.get("last_on"), what=_("month"), month=True)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -494,7 +521,7 @@ class PriorTreatmentForm(forms.Form):
         kind = data.get("kind")
         if not data.get("outcome"):
             self.add_error(
-                "outcome", "Tell us how well it worked (or that it is too early to tell)."
+                "outcome", _("Tell us how well it worked (or that it is too early to tell).")
             )
         if (
             kind == PriorTreatment.Kind.STEROID_INJECTION
@@ -502,13 +529,13 @@ class PriorTreatmentForm(forms.Form):
             and "last_on" not in self.errors
         ):
             self.add_error(
-                "last_on", "Give the month and year of your last steroid injection, roughly."
+                "last_on", _("Give the month and year of your last steroid injection, roughly.")
             )
         if kind == PriorTreatment.Kind.SURGERY:
             if not data.get("details"):
-                self.add_error("details", "Tell us which surgery you had.")
+                self.add_error("details", _("Tell us which surgery you had."))
             if not data.get("last_on") and "last_on" not in self.errors:
-                self.add_error("last_on", "Give the month and year of the surgery, roughly.")
+                self.add_error("last_on", _("Give the month and year of the surgery, roughly."))
         return data
 
 
@@ -518,7 +545,7 @@ class BasePriorTreatmentFormSet(forms.BaseFormSet[PriorTreatmentForm]):
             return
         kinds = sorted(f.cleaned_data.get("kind", "") for f in self.forms)
         if kinds != sorted(PriorTreatment.Kind.values):
-            raise forms.ValidationError("Please answer for every kind of treatment on the list.")
+            raise forms.ValidationError(_("Please answer for every kind of treatment on the list."))
 
 
 PriorTreatmentFormSet = formset_factory(
@@ -537,22 +564,24 @@ class HealthForm(forms.Form):
     """Step 5: the screening questions (one per contraindication rule) and medicines."""
 
     current_medicines = forms.CharField(
-        label="Medicines you take now",
+        label=_("Medicines you take now"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text="Include blood thinners, aspirin, anti-inflammatories, steroids and supplements, "
-        "with the dose if you know it. Write 'none' if you take none. Do not stop any medicine "
-        "because of this form; your physician or the doctor who prescribes it will advise you. "
-        "Never stop a blood thinner without the prescribing doctor's agreement.",
+        help_text=_(
+            "Include blood thinners, aspirin, anti-inflammatories, steroids and supplements, "
+            "with the dose if you know it. Write 'none' if you take none. Do not stop any medicine "
+            "because of this form; your physician or the doctor who prescribes it will advise you. "
+            "Never stop a blood thinner without the prescribing doctor's agreement."
+        ),
     )
     allergies = forms.CharField(
-        label="Allergies (optional)",
+        label=_("Allergies (optional)"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     other_conditions = forms.CharField(
-        label="Other health conditions or operations (optional)",
+        label=_("Other health conditions or operations (optional)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -568,15 +597,15 @@ class HealthForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.rules = rules
         self.red_flags = red_flags
-        questions = [(f"screen_{r.slug}", r.screening_question) for r in rules] + [
-            (f"symptom_{f.slug}", f.screening_question) for f in red_flags
+        questions = [(f"screen_{r.slug}", r.shown_screening_question) for r in rules] + [
+            (f"symptom_{f.slug}", f.shown_screening_question) for f in red_flags
         ]
         for name, question in questions:
             self.fields[name] = forms.ChoiceField(
                 label=question,
                 choices=ScreeningAnswer.Answer.choices,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Please answer yes, no or not sure."},
+                error_messages={"required": _("Please answer yes, no or not sure.")},
             )
 
     def screening_fields(self) -> list[forms.BoundField]:
@@ -594,12 +623,12 @@ class HealthForm(forms.Form):
 
 class ImagingStatusForm(forms.Form):
     imaging_status = forms.ChoiceField(
-        label="Have you had an X-ray, MRI, ultrasound or CT scan of the painful area?",
+        label=_("Have you had an X-ray, MRI, ultrasound or CT scan of the painful area?"),
         choices=Intake.ImagingStatus.choices,
         widget=forms.RadioSelect,
     )
     upload = forms.FileField(
-        label="Upload a report or image (optional)",
+        label=_("Upload a report or image (optional)"),
         required=False,
         widget=forms.ClearableFileInput(
             attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
@@ -609,9 +638,9 @@ class ImagingStatusForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         limit = settings.IMAGING_MAX_UPLOAD_MB
-        self.fields[
-            "upload"
-        ].help_text = f"PDF, JPEG or PNG, up to {limit} MB each. One file at a time."
+        self.fields["upload"].help_text = _(
+            "PDF, JPEG or PNG, up to %(limit)s MB each. One file at a time."
+        ) % {"limit": limit}
         self.upload_type: str | None = None
 
     def clean_upload(self) -> UploadedFile | None:
@@ -621,13 +650,16 @@ class ImagingStatusForm(forms.Form):
         limit = settings.IMAGING_MAX_UPLOAD_MB
         if (upload.size or 0) > limit * 1024 * 1024:
             raise forms.ValidationError(
-                f"This file is larger than {limit} MB. Please upload a smaller file."
+                _("This file is larger than %(limit)s MB. Please upload a smaller file.")
+                % {"limit": limit}
             )
         self.upload_type = detected_imaging_type(upload)
         if self.upload_type is None:
             raise forms.ValidationError(
-                "We could not read this file as a PDF, JPEG or PNG. "
-                "Please upload a report or image in one of those."
+                _(
+                    "We could not read this file as a PDF, JPEG or PNG. "
+                    "Please upload a report or image in one of those."
+                )
             )
         return upload
 
@@ -667,18 +699,20 @@ def detected_imaging_type(upload: UploadedFile) -> str | None:
 
 class ImagingStudyForm(forms.Form):
     modality = forms.ChoiceField(
-        choices=[("", "Choose one"), *ImagingStudy.Modality.choices], label="Which scan?"
+        choices=[("", _("Choose one")), *ImagingStudy.Modality.choices], label=_("Which scan?")
     )
-    body_region = forms.ModelChoiceField(
-        queryset=BodyRegion.objects.all(), label="Of which area?", empty_label="Choose an area"
+    body_region = ShownNameChoiceField(
+        queryset=BodyRegion.objects.all(),
+        label=_("Of which area?"),
+        empty_label=_("Choose an area"),
     )
-    done_on = MonthYearField(label="When? (roughly)")
+    done_on = MonthYearField(label=_("When? (roughly)"))
     facility = forms.CharField(
-        label="Where? (clinic or hospital, optional)", required=False, max_length=200
+        label=_("Where? (clinic or hospital, optional)"), required=False, max_length=200
     )
 
     def clean_done_on(self) -> date | None:
-        return _past_date(self.cleaned_data.get("done_on"), what="month of the scan", month=True)
+        return _past_date(self.cleaned_data.get("done_on"), what=_("month of the scan"), month=True)
 
 
 ImagingStudyFormSet = formset_factory(
@@ -691,15 +725,15 @@ class GoalsForm(forms.ModelForm[Intake]):
         queryset=TreatmentOption.objects.offered(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Which options are you curious about? (optional)",
+        label=_("Which options are you curious about? (optional)"),
     )
     preferred_days = forms.MultipleChoiceField(
         choices=WEEKDAYS,
         widget=forms.CheckboxSelectMultiple,
-        label="Days that suit you for a consultation",
+        label=_("Days that suit you for a consultation"),
     )
     preferred_times = forms.MultipleChoiceField(
-        choices=TIMES_OF_DAY, widget=forms.CheckboxSelectMultiple, label="Times that suit you"
+        choices=TIMES_OF_DAY, widget=forms.CheckboxSelectMultiple, label=_("Times that suit you")
     )
 
     class Meta:
@@ -714,10 +748,10 @@ class GoalsForm(forms.ModelForm[Intake]):
             "insurance_member_id",
         ]
         labels = {
-            "goals": "What would you like to get back to doing?",
-            "payment": "How do you expect to pay?",
-            "insurance_carrier": "Insurance company (optional)",
-            "insurance_member_id": "Member ID (optional)",
+            "goals": _("What would you like to get back to doing?"),
+            "payment": _("How do you expect to pay?"),
+            "insurance_carrier": _("Insurance company (optional)"),
+            "insurance_member_id": _("Member ID (optional)"),
         }
         widgets = {"goals": forms.Textarea(attrs={"rows": 3}), "payment": forms.RadioSelect}
 
@@ -734,7 +768,7 @@ class GoalsForm(forms.ModelForm[Intake]):
         data = self.cleaned_data
         if data.get("payment") == Intake.Payment.INSURANCE and not data.get("insurance_carrier"):
             self.add_error(
-                "insurance_carrier", "Tell us your insurance company so we can check your cover."
+                "insurance_carrier", _("Tell us your insurance company so we can check your cover.")
             )
         return data
 
@@ -743,36 +777,46 @@ class ConsentForm(forms.Form):
     """Step 8: acknowledgements and the typed signature (with a guardian's for a minor)."""
 
     acknowledged_risks = forms.BooleanField(
-        label="I understand the risks: infection, bleeding, injury to a nerve or a blood "
-        "vessel, an allergic reaction, problems where tissue is taken, and that it may not work."
+        label=_(
+            "I understand the risks: infection, bleeding, injury to a nerve or a blood "
+            "vessel, an allergic reaction, problems where tissue is taken, and that it may "
+            "not work."
+        )
     )
     acknowledged_cost = forms.BooleanField(
-        label="I understand these treatments are usually self-pay and not covered by insurance."
+        label=_("I understand these treatments are usually self-pay and not covered by insurance.")
     )
     acknowledged_regulatory = forms.BooleanField(
-        label="I understand none of these treatments is FDA-approved for these conditions "
-        "and that results vary."
+        label=_(
+            "I understand none of these treatments is FDA-approved for these conditions "
+            "and that results vary."
+        )
     )
     signature_name = forms.CharField(
-        label="Type your full legal name to sign",
+        label=_("Type your full legal name to sign"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     guardian_name = forms.CharField(
-        label="Parent or guardian's full name", max_length=150, required=False
+        label=_("Parent or guardian's full name"), max_length=150, required=False
     )
     guardian_relationship = forms.CharField(
-        label="Their relationship to the patient", max_length=80, required=False
+        label=_("Their relationship to the patient"), max_length=80, required=False
     )
     guardian_signature_name = forms.CharField(
-        label="Parent or guardian: type your full name to sign", max_length=150, required=False
+        label=_("Parent or guardian: type your full name to sign"), max_length=150, required=False
     )
     consent_version = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    # The language of the text shown, so the signature is of exactly that text.
+    # (A form sent without it, from a page of before issue 23, showed the English.)
+    consent_language = forms.ChoiceField(
+        widget=forms.HiddenInput, choices=LANGUAGE_CHOICES, initial="en", required=False
+    )
 
     def __init__(self, *args: Any, minor: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.minor = minor
-        error: dict[str, Any] = {"required": "Please check this box to continue."}
+        error: dict[str, Any] = {"required": _("Please check this box to continue.")}
         for name in ("acknowledged_risks", "acknowledged_cost", "acknowledged_regulatory"):
             self.fields[name].error_messages = error
         if minor:
@@ -782,8 +826,11 @@ class ConsentForm(forms.Form):
             for name in ("guardian_name", "guardian_relationship", "guardian_signature_name"):
                 del self.fields[name]
 
+    def clean_consent_language(self) -> str:
+        return str(self.cleaned_data.get("consent_language") or "en")
+
 
 class InformationAnswerForm(forms.Form):
     answer = forms.CharField(
-        label="Your answer", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+        label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from intake.models import ConsultationChangeRequest
 
@@ -62,18 +63,20 @@ class ChangeRequestForm(forms.Form):
 
     prefix = "change"
     kind = forms.ChoiceField(
-        label="What would you like?",
+        label=_("What would you like?"),
         choices=[
-            (ConsultationChangeRequest.Kind.RESCHEDULE, "Move it to another time"),
-            (ConsultationChangeRequest.Kind.CANCEL, "Cancel it"),
+            (ConsultationChangeRequest.Kind.RESCHEDULE, _("Move it to another time")),
+            (ConsultationChangeRequest.Kind.CANCEL, _("Cancel it")),
         ],
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whether to move or cancel it."},
+        error_messages={"required": _("Choose whether to move or cancel it.")},
     )
     message = forms.CharField(
-        label="Anything the front desk should know (optional)",
-        help_text="For example, the days and times that suit you. Please do not "
-        "write about your health here.",
+        label=_("Anything the front desk should know (optional)"),
+        help_text=_(
+            "For example, the days and times that suit you. Please do not "
+            "write about your health here."
+        ),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

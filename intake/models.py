@@ -19,9 +19,11 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from clinic.models import User, history
+from clinic.i18n import in_language
+from clinic.models import LANGUAGE_CHOICES, User, history
 from treatments.models import (
     BodyRegion,
     Condition,
@@ -39,16 +41,16 @@ PAIN_SCALE_MAX = 10
 STEP_COUNT = 8
 # When a patient can come in (step 7); the front desk books by these.
 WEEKDAYS = [
-    ("mon", "Monday"),
-    ("tue", "Tuesday"),
-    ("wed", "Wednesday"),
-    ("thu", "Thursday"),
-    ("fri", "Friday"),
+    ("mon", _("Monday")),
+    ("tue", _("Tuesday")),
+    ("wed", _("Wednesday")),
+    ("thu", _("Thursday")),
+    ("fri", _("Friday")),
 ]
 TIMES_OF_DAY = [
-    ("morning", "Morning (8–12)"),
-    ("afternoon", "Afternoon (12–5)"),
-    ("evening", "Early evening (5–7)"),
+    ("morning", _("Morning (8–12)")),
+    ("afternoon", _("Afternoon (12–5)")),
+    ("evening", _("Early evening (5–7)")),
 ]
 # Step 1's fields: the form edits them, the service saves them, a new intake copies them.
 ABOUT_YOU_FIELDS = (
@@ -104,13 +106,16 @@ class Instrument(models.Model):
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120)
+    name_es = models.CharField("name in Spanish", max_length=120, blank=True)
     version = models.CharField(max_length=20, default="1")
     instructions = models.TextField(blank=True)
+    instructions_es = models.TextField("instructions in Spanish", blank=True)
     licence_note = models.CharField(max_length=300)
     scoring = models.CharField(max_length=20, choices=Scoring.choices)
     score_label = models.CharField(
         max_length=120, help_text="How the score reads, e.g. '0–100, higher is better'."
     )
+    score_label_es = models.CharField("score label in Spanish", max_length=120, blank=True)
     higher_is_better = models.BooleanField()
     in_intake = models.BooleanField(
         default=True, help_text="Asked in the pre-consult intake's function step."
@@ -124,11 +129,24 @@ class Instrument(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def shown_name(self) -> str:
+        return in_language(self, "name")
+
+    @property
+    def shown_instructions(self) -> str:
+        return in_language(self, "instructions")
+
+    @property
+    def shown_score_label(self) -> str:
+        return in_language(self, "score_label")
+
 
 class InstrumentItem(models.Model):
     instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField()
     text = models.CharField(max_length=300)
+    text_es = models.CharField("text in Spanish", max_length=300, blank=True)
 
     class Meta:
         ordering = ["instrument", "position"]
@@ -141,6 +159,10 @@ class InstrumentItem(models.Model):
     def __str__(self) -> str:
         return self.text
 
+    @property
+    def shown_text(self) -> str:
+        return in_language(self, "text")
+
 
 class AnswerOption(models.Model):
     """One step of an instrument's answer scale, shared by all its items."""
@@ -148,6 +170,7 @@ class AnswerOption(models.Model):
     instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="options")
     position = models.PositiveSmallIntegerField()
     label = models.CharField(max_length=120)
+    label_es = models.CharField("label in Spanish", max_length=120, blank=True)
     value = models.SmallIntegerField()
 
     class Meta:
@@ -164,12 +187,18 @@ class AnswerOption(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    @property
+    def shown_label(self) -> str:
+        return in_language(self, "label")
+
 
 class ConsentDocument(models.Model):
-    """The consent text a patient signs. Versions are kept; a signature records the
-    version and the SHA-256 of the exact text shown."""
+    """The consent text a patient signs. Versions are kept, one text per language for
+    each version; a signature records the document (so its version and language) and
+    the SHA-256 of the exact text shown."""
 
-    version = models.CharField(max_length=20, unique=True)
+    version = models.CharField(max_length=20)
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
     title = models.CharField(max_length=200)
     body = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
     sha256 = models.CharField(max_length=64, editable=False)
@@ -180,12 +209,17 @@ class ConsentDocument(models.Model):
         ordering = ["-published_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_current"], condition=Q(is_current=True), name="one_current_consent"
+                fields=["version", "language"], name="consent_version_language_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["language"],
+                condition=Q(is_current=True),
+                name="one_current_consent_per_language",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} (version {self.version})"
+        return f"{self.title} (version {self.version}, {self.language})"
 
     @staticmethod
     def digest(body: str) -> str:
@@ -216,24 +250,24 @@ class Intake(models.Model):
         SUBMITTED = "submitted", "Submitted"
 
     class Sex(models.TextChoices):
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
-        INTERSEX = "intersex", "Intersex"
-        UNDISCLOSED = "undisclosed", "Prefer not to say"
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        INTERSEX = "intersex", _("Intersex")
+        UNDISCLOSED = "undisclosed", _("Prefer not to say")
 
     class UnitSystem(models.TextChoices):
-        METRIC = "metric", "Metric (cm, kg)"
-        IMPERIAL = "imperial", "Imperial (ft and in, lb)"
+        METRIC = "metric", _("Metric (cm, kg)")
+        IMPERIAL = "imperial", _("Imperial (ft and in, lb)")
 
     class ImagingStatus(models.TextChoices):
-        YES = "yes", "Yes"
-        NO = "no", "No"
-        UNSURE = "unsure", "I'm not sure"
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        UNSURE = "unsure", _("I'm not sure")
 
     class Payment(models.TextChoices):
-        SELF_PAY = "self_pay", "I expect to pay myself"
-        INSURANCE = "insurance", "I'd like the clinic to check my insurance"
-        UNSURE = "unsure", "Not sure yet"
+        SELF_PAY = "self_pay", _("I expect to pay myself")
+        INSURANCE = "insurance", _("I'd like the clinic to check my insurance")
+        UNSURE = "unsure", _("Not sure yet")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(
@@ -295,6 +329,8 @@ class Intake(models.Model):
         ConsentDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     consent_sha256 = models.CharField(max_length=64, blank=True)
+    # The language of the consent text the patient read and signed.
+    consent_language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, blank=True)
     signature_name = models.CharField(max_length=150, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_ip = models.GenericIPAddressField(null=True, blank=True)
@@ -345,12 +381,12 @@ class Intake(models.Model):
     @property
     def preferred_days_display(self) -> str:
         labels = dict(WEEKDAYS)
-        return ", ".join(labels.get(day, day) for day in self.preferred_days)
+        return ", ".join(str(labels.get(day, day)) for day in self.preferred_days)
 
     @property
     def preferred_times_display(self) -> str:
         labels = dict(TIMES_OF_DAY)
-        return ", ".join(labels.get(time, time).lower() for time in self.preferred_times)
+        return ", ".join(str(labels.get(time, time)).lower() for time in self.preferred_times)
 
     @property
     def next_step(self) -> int:
@@ -362,14 +398,14 @@ class Intake(models.Model):
 @history("Complaint")
 class Complaint(models.Model):
     class Side(models.TextChoices):
-        LEFT = "left", "Left"
-        RIGHT = "right", "Right"
-        BOTH = "both", "Both"
-        NOT_APPLICABLE = "na", "Not applicable (e.g. the spine)"
+        LEFT = "left", _("Left")
+        RIGHT = "right", _("Right")
+        BOTH = "both", _("Both")
+        NOT_APPLICABLE = "na", _("Not applicable (e.g. the spine)")
 
     class Onset(models.TextChoices):
-        INJURY = "injury", "After an injury"
-        GRADUAL = "gradual", "Gradually, no single injury"
+        INJURY = "injury", _("After an injury")
+        GRADUAL = "gradual", _("Gradually, no single injury")
 
     intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="complaints")
     body_region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
@@ -430,20 +466,20 @@ class QuestionnaireResponse(models.Model):
 @history("PriorTreatment")
 class PriorTreatment(models.Model):
     class Kind(models.TextChoices):
-        PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
-        MEDICINES = "medicines", "Pain or anti-inflammatory medicines"
-        STEROID_INJECTION = "steroid_injection", "Steroid (cortisone) injections"
-        DEXTROSE = "dextrose", "Dextrose prolotherapy"
-        PRP = "prp", "PRP (platelet-rich plasma)"
-        STEM_CELLS = "stem_cells", "Stem cell injections"
-        SURGERY = "surgery", "Surgery"
+        PHYSICAL_THERAPY = "physical_therapy", _("Physical therapy")
+        MEDICINES = "medicines", _("Pain or anti-inflammatory medicines")
+        STEROID_INJECTION = "steroid_injection", _("Steroid (cortisone) injections")
+        DEXTROSE = "dextrose", _("Dextrose prolotherapy")
+        PRP = "prp", _("PRP (platelet-rich plasma)")
+        STEM_CELLS = "stem_cells", _("Stem cell injections")
+        SURGERY = "surgery", _("Surgery")
 
     class Outcome(models.TextChoices):
-        HELPED_A_LOT = "a_lot", "Helped a lot"
-        HELPED_SOME = "some", "Helped somewhat"
-        NO_CHANGE = "none", "Did not help"
-        WORSE = "worse", "Made it worse"
-        TOO_EARLY = "too_early", "Too early to tell"
+        HELPED_A_LOT = "a_lot", _("Helped a lot")
+        HELPED_SOME = "some", _("Helped somewhat")
+        NO_CHANGE = "none", _("Did not help")
+        WORSE = "worse", _("Made it worse")
+        TOO_EARLY = "too_early", _("Too early to tell")
 
     intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="prior_treatments")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -467,9 +503,9 @@ class PriorTreatment(models.Model):
 @history("ScreeningAnswer")
 class ScreeningAnswer(models.Model):
     class Answer(models.TextChoices):
-        YES = "yes", "Yes"
-        NO = "no", "No"
-        UNSURE = "unsure", "I'm not sure"
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        UNSURE = "unsure", _("I'm not sure")
 
     intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="screening_answers")
     contraindication = models.ForeignKey(
@@ -512,10 +548,10 @@ class RedFlagAnswer(models.Model):
 @history("ImagingStudy")
 class ImagingStudy(models.Model):
     class Modality(models.TextChoices):
-        XRAY = "xray", "X-ray"
-        MRI = "mri", "MRI"
-        ULTRASOUND = "ultrasound", "Ultrasound"
-        CT = "ct", "CT scan"
+        XRAY = "xray", _("X-ray")
+        MRI = "mri", _("MRI")
+        ULTRASOUND = "ultrasound", _("Ultrasound")
+        CT = "ct", _("CT scan")
 
     intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="imaging_studies")
     modality = models.CharField(max_length=20, choices=Modality.choices)
@@ -597,7 +633,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
         or missed (no clinical answers are loaded)."""
         return (
             self.filter(state=Case.State.CONSULT_REQUESTED)
-            .select_related("intake", "assigned_to__physician_profile")
+            .select_related("intake", "patient", "assigned_to__physician_profile")
             .prefetch_related(
                 models.Prefetch(
                     "decisions",
@@ -666,14 +702,14 @@ class Case(models.Model):
 
     # What the patient reads: plain words, from their side of the desk.
     PATIENT_STATUS = {
-        State.SUBMITTED: "Received",
-        State.UNDER_REVIEW: "Under review",
-        State.INFO_REQUESTED: "More information needed",
-        State.IMAGING_REQUESTED: "Imaging needed",
-        State.CONSULT_REQUESTED: "Consultation to be booked",
-        State.BOOKED: "Booked",
-        State.NOT_CANDIDATE: "Not a candidate",
-        State.TREATED: "Treated",
+        State.SUBMITTED: _("Received"),
+        State.UNDER_REVIEW: _("Under review"),
+        State.INFO_REQUESTED: _("More information needed"),
+        State.IMAGING_REQUESTED: _("Imaging needed"),
+        State.CONSULT_REQUESTED: _("Consultation to be booked"),
+        State.BOOKED: _("Booked"),
+        State.NOT_CANDIDATE: _("Not a candidate"),
+        State.TREATED: _("Treated"),
     }
     # A physician's open cases (they count against ``max_open_cases``).
     OPEN_STATES = (
@@ -749,7 +785,7 @@ class Case(models.Model):
 
     @property
     def patient_status(self) -> str:
-        return self.PATIENT_STATUS[self.State(self.state)]
+        return str(self.PATIENT_STATUS[self.State(self.state)])
 
     @property
     def is_open(self) -> bool:
@@ -872,12 +908,12 @@ class ReviewDecision(models.Model):
         NOT_CANDIDATE = "not_candidate", "Not a candidate"
 
     class ConsultationType(models.TextChoices):
-        NEW = "new", "New consultation"
-        PROCEDURE = "procedure", "Injection procedure"
+        NEW = "new", _("New consultation")
+        PROCEDURE = "procedure", _("Injection procedure")
 
     class ConsultationMode(models.TextChoices):
-        IN_PERSON = "in_person", "In person"
-        VIDEO = "video", "Video"
+        IN_PERSON = "in_person", _("In person")
+        VIDEO = "video", _("Video")
 
     class Urgency(models.TextChoices):
         ROUTINE = "routine", "Routine (within 3 weeks)"
@@ -1074,8 +1110,8 @@ class ConsultationChangeRequest(models.Model):
     stays on the front desk's list until they move or cancel it, or mark it handled."""
 
     class Kind(models.TextChoices):
-        RESCHEDULE = "reschedule", "Reschedule"
-        CANCEL = "cancel", "Cancel"
+        RESCHEDULE = "reschedule", _("Reschedule")
+        CANCEL = "cancel", _("Cancel")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     consultation = models.ForeignKey(

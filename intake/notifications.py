@@ -12,20 +12,22 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from clinic.services import email_queue
+from clinic.services import email_queue, patient_language
 from intake.models import Consultation
 
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
-    "booked": "Your consultation is booked",
-    "rescheduled": "Your consultation has moved",
-    "cancelled": "Your consultation is cancelled",
-    "reminder": "Reminder: your consultation",
+    "booked": _("Your consultation is booked"),
+    "rescheduled": _("Your consultation has moved"),
+    "cancelled": _("Your consultation is cancelled"),
+    "reminder": _("Reminder: your consultation"),
 }
 
 
@@ -44,10 +46,15 @@ def consultation_calendar(consultation: Consultation, *, cancelled: bool = False
     # In UTC ("...Z"): a TZID would need a VTIMEZONE block that some calendars mishandle.
     event.add("dtstart", consultation.starts_at.astimezone(UTC))
     event.add("dtend", consultation.ends_at.astimezone(UTC))
-    event.add("summary", f"Consultation at {settings.CLINIC_NAME}")
+    # The summary and description are in the patient's language (the caller's).
+    event.add("summary", _("Consultation at %(clinic)s") % {"clinic": settings.CLINIC_NAME})
     event.add("location", vText(consultation.place))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("description", f"With {name}. Details: {_link(consultation)}")
+    event.add(
+        "description",
+        _("With %(physician)s. Details: %(link)s")
+        % {"physician": name, "link": _link(consultation)},
+    )
     organizer = vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL.split('<')[-1].rstrip('>')}")
     organizer.params["cn"] = vText(settings.CLINIC_NAME)
     event.add("organizer", organizer)
@@ -60,12 +67,19 @@ def _link(consultation: Consultation) -> str:
 
 
 def consultation_notify(consultation: Consultation, what: str) -> None:
-    """E-mails (with the invitation) and texts the patient, on commit."""
+    """E-mails (with the invitation) and texts the patient, on commit, in the
+    patient's language."""
+    with translation.override(patient_language(consultation.patient)):
+        _consultation_notify(consultation, what)
+
+
+def _consultation_notify(consultation: Consultation, what: str) -> None:
     patient = consultation.patient
     local: datetime = timezone.localtime(consultation.starts_at)
+    when = date_format(local, "PATIENT_MESSAGE_DATETIME_FORMAT")
     email_queue(
         to=patient.email,
-        subject=f"{SUBJECTS[what]}: {local:%a %d %b, %H:%M}",
+        subject=f"{SUBJECTS[what]}: {when}",
         template="emails/consultation.txt",
         context={
             "what": what,
@@ -83,7 +97,7 @@ def consultation_notify(consultation: Consultation, what: str) -> None:
     phone = getattr(consultation.case.intake, "phone", None)
     if phone:
         to = str(phone)
-        text = f"{settings.CLINIC_NAME}: {SUBJECTS[what].lower()}, {local:%a %d %b %H:%M}."
+        text = f"{settings.CLINIC_NAME}: {str(SUBJECTS[what]).lower()}, {when.replace(',', '')}."
         # Only once the change is committed: a booking rolled back sends nothing. A
         # failing SMS gateway is logged and does not undo or fail the booking.
         transaction.on_commit(partial(sms_send, to=to, text=text), robust=True)

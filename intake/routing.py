@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clinic.models import PhysicianProfile, User
 from clinic.roles import GROUP_NAMES, Role
@@ -198,13 +198,16 @@ def case_route(*, case_id: int) -> Case:
             # is urgent, never why (health details stay on the case page).
             urgent = case.priority == Priority.URGENT
             subject = f"Case {case.reference} is waiting in the unassigned pool"
-            for admin in clinic_admins():
-                email_queue(
-                    to=admin.email,
-                    subject=f"URGENT: {subject}" if urgent else subject,
-                    template="emails/case_unassigned.txt",
-                    context={"case": case, "reason": reason, "link": link, "urgent": urgent},
-                )
+            # Staff read English, whoever's request (a Spanish patient's submit, when
+            # tasks run in-process) led to the e-mail.
+            with translation.override(settings.LANGUAGE_CODE):
+                for admin in clinic_admins():
+                    email_queue(
+                        to=admin.email,
+                        subject=f"URGENT: {subject}" if urgent else subject,
+                        template="emails/case_unassigned.txt",
+                        context={"case": case, "reason": reason, "link": link, "urgent": urgent},
+                    )
         elif case.priority == Priority.URGENT:
             urgent_case_notify(case, chosen.user)
     return case
@@ -214,16 +217,17 @@ def urgent_case_notify(case: Case, physician: User) -> None:
     """Tells a physician at once that an urgent case is in their queue."""
     profile = getattr(physician, "physician_profile", None)
     link = settings.SITE_URL + reverse("review:case", kwargs={"public_id": case.public_id})
-    email_queue(
-        to=physician.email,
-        subject=f"Urgent case {case.reference} in your queue",
-        template="emails/case_urgent.txt",
-        context={
-            "case": case,
-            "physician": profile.display_name if profile else physician.full_name,
-            "link": link,
-        },
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # staff read English
+        email_queue(
+            to=physician.email,
+            subject=f"Urgent case {case.reference} in your queue",
+            template="emails/case_urgent.txt",
+            context={
+                "case": case,
+                "physician": profile.display_name if profile else physician.full_name,
+                "link": link,
+            },
+        )
 
 
 def clinic_admins() -> list[User]:

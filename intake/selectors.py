@@ -156,4 +156,4 @@ def red_flag_advice(intake: Intake) -> list[str]:
         "red_flag"
     )
     ordered = sorted(answers, key=lambda a: (a.red_flag.raises_priority, a.red_flag.display_order))
-    return [a.red_flag.patient_advice for a in ordered]
+    return [a.red_flag.shown_patient_advice for a in ordered]

@@ -15,12 +15,13 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from clinic.errors import ClinicError
 from clinic.models import User
 from clinic.policy import require_front_desk
-from clinic.services import email_queue
+from clinic.services import email_queue, patient_language
 from intake.models import (
     ABOUT_YOU_FIELDS,
     STEP_COUNT,
@@ -127,17 +128,19 @@ def intake_reminder_send(*, intake: Intake, by: User, now: datetime | None = Non
         locked.reminded_at = now
         locked.reminder_count += 1
         locked.save(update_fields=["reminded_at", "reminder_count", "updated_at"])
-        email_queue(
-            to=locked.patient.email,
-            subject=f"Your intake for {settings.CLINIC_NAME} is waiting for you",
-            template="emails/intake_reminder.txt",
-            context={
-                "name": locked.patient.full_name,
-                "steps_done": len(locked.completed_steps),
-                "step_count": STEP_COUNT,
-                "link": settings.SITE_URL + reverse("intake:home"),
-            },
-        )
+        with translation.override(patient_language(locked.patient)):
+            email_queue(
+                to=locked.patient.email,
+                subject=_("Your intake for %(clinic)s is waiting for you")
+                % {"clinic": settings.CLINIC_NAME},
+                template="emails/intake_reminder.txt",
+                context={
+                    "name": locked.patient.full_name,
+                    "steps_done": len(locked.completed_steps),
+                    "step_count": STEP_COUNT,
+                    "link": settings.SITE_URL + reverse("intake:home"),
+                },
+            )
     return locked
 
 
@@ -389,13 +392,23 @@ def missing_steps(intake: Intake) -> list[int]:
     return sorted(missing)
 
 
-def current_consent() -> ConsentDocument:
-    consent = ConsentDocument.objects.filter(is_current=True).first()
-    if consent is None:
+def current_consent(*, language: str = "") -> ConsentDocument:
+    """The consent text patients sign now, in ``language`` (default: the active one)
+    when the clinic has published that language's text of the current version, else
+    the English: a translation of an older version is never offered in its place."""
+    language = (language or translation.get_language() or "en").split("-")[0]
+    current = {
+        consent.language: consent for consent in ConsentDocument.objects.filter(is_current=True)
+    }
+    english = current.get("en")
+    if english is None:
         raise ClinicError(
-            "The clinic has not published its consent text yet; please try again later."
+            _("The clinic has not published its consent text yet; please try again later.")
         )
-    return consent
+    translated = current.get(language)
+    if translated is not None and translated.version == english.version:
+        return translated
+    return english
 
 
 def needs_guardian(intake: Intake, *, on: date | None = None) -> bool:
@@ -425,6 +438,7 @@ class Signature:
     guardian_name: str = ""
     guardian_relationship: str = ""
     guardian_signature_name: str = ""
+    consent_language: str = "en"  # the language of the consent text shown
 
 
 def intake_submit(*, intake: Intake, signature: Signature) -> Case:
@@ -439,43 +453,50 @@ def intake_submit(*, intake: Intake, signature: Signature) -> Case:
         if not locked.is_draft:
             return Case.objects.get(intake=locked)
         if not locked.patient.email_verified_at:
-            raise ClinicError("Please confirm your e-mail address first; we sent you a link.")
+            raise ClinicError(_("Please confirm your e-mail address first; we sent you a link."))
         missing = missing_steps(locked)
         if missing:
             steps = ", ".join(str(n) for n in missing)
-            raise ClinicError(f"Please complete step {steps} before you sign.")
-        consent = current_consent()
-        if signature.consent_version != consent.version:
             raise ClinicError(
-                "The consent text has just been updated. Please read it again and sign."
+                _("Please complete step %(steps)s before you sign.") % {"steps": steps}
+            )
+        consent = current_consent(language=signature.consent_language)
+        if (
+            signature.consent_version != consent.version
+            or signature.consent_language != consent.language
+        ):
+            raise ClinicError(
+                _("The consent text has just been updated. Please read it again and sign.")
             )
         if not (
             signature.acknowledged_risks
             and signature.acknowledged_cost
             and signature.acknowledged_regulatory
         ):
-            raise ClinicError("Please tick each acknowledgement.")
+            raise ClinicError(_("Please tick each acknowledgement."))
         if _normalised_name(signature.name) != _normalised_name(locked.legal_name):
             raise ClinicError(
-                f"Type your full legal name exactly as in step 1 ({locked.legal_name})."
+                _("Type your full legal name exactly as in step 1 (%(name)s).")
+                % {"name": locked.legal_name}
             )
         now = timezone.now()
         minor = needs_guardian(locked, on=timezone.localdate(now))
         if minor:
             if not (signature.guardian_name.strip() and signature.guardian_relationship.strip()):
                 raise ClinicError(
-                    "A parent or guardian must give their name and relationship to you."
+                    _("A parent or guardian must give their name and relationship to you.")
                 )
             if _normalised_name(signature.guardian_signature_name) != _normalised_name(
                 signature.guardian_name
             ):
                 raise ClinicError(
-                    "The guardian's signature must be their full name as typed above."
+                    _("The guardian's signature must be their full name as typed above.")
                 )
 
         locked.acknowledged_risks = locked.acknowledged_cost = locked.acknowledged_regulatory = True
         locked.consent = consent
         locked.consent_sha256 = consent.sha256
+        locked.consent_language = consent.language
         locked.signature_name = signature.name.strip()
         locked.signed_at = now
         locked.signed_ip = signature.ip_address
@@ -499,24 +520,26 @@ def intake_submit(*, intake: Intake, signature: Signature) -> Case:
         case.save(update_fields=["priority", "priority_reason"])
         case_id = case.pk
         transaction.on_commit(lambda: route_case.delay(case_id))
-        email_queue(
-            to=locked.patient.email,
-            subject=f"We received your intake (reference {case.reference})",
-            template="emails/intake_submitted.txt",
-            context={
-                "intake": locked,
-                "case": case,
-                "link": settings.SITE_URL
-                + reverse("intake:detail", kwargs={"public_id": locked.public_id}),
-            },
-        )
+        with translation.override(patient_language(locked.patient)):
+            email_queue(
+                to=locked.patient.email,
+                subject=_("We received your intake (reference %(reference)s)")
+                % {"reference": case.reference},
+                template="emails/intake_submitted.txt",
+                context={
+                    "intake": locked,
+                    "case": case,
+                    "link": settings.SITE_URL
+                    + reverse("intake:detail", kwargs={"public_id": locked.public_id}),
+                },
+            )
     return case
 
 
 def _case_create(*, intake: Intake, now: datetime) -> Case:
     # The main complaint is the most painful one; routing goes by its body region.
     main = intake.complaints.order_by("-pain_worst_week", "-pain_now", "pk").first()
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 return Case.objects.create(
@@ -556,15 +579,22 @@ def _flags_raise(*, case: Case, intake: Intake) -> None:
         flag.options.set(rule.options.all())
 
 
-def consent_publish(*, version: str, title: str, body: str) -> ConsentDocument:
-    """Publishes a new consent text and makes it the one patients sign from now on.
-    Intakes signed earlier keep pointing at the text (and hash) they were shown."""
+def consent_publish(
+    *, version: str, title: str, body: str, language: str = "en"
+) -> ConsentDocument:
+    """Publishes a new consent text in one language and makes it the one patients
+    reading that language sign from now on (a translation is offered only while its
+    version is the English text's: see ``current_consent``). Intakes signed earlier
+    keep pointing at the text (and hash) they were shown."""
     with transaction.atomic():
-        if ConsentDocument.objects.filter(version=version).exists():
-            raise ClinicError(f"Consent version {version} already exists; choose a new version.")
-        ConsentDocument.objects.filter(is_current=True).update(is_current=False)
+        if ConsentDocument.objects.filter(version=version, language=language).exists():
+            raise ClinicError(
+                f"Consent version {version} ({language}) already exists; choose a new version."
+            )
+        ConsentDocument.objects.filter(is_current=True, language=language).update(is_current=False)
         return ConsentDocument.objects.create(
             version=version,
+            language=language,
             title=title,
             body=body,
             sha256=ConsentDocument.digest(body),

@@ -9,6 +9,8 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from intake import services
 from intake.forms import (
@@ -79,7 +81,7 @@ class StepForms:
 class Step:
     number: int
     slug: str
-    title: str
+    title: StrOrPromise
     template: str
     build: Callable[[Intake, Data, Mapping[str, UploadedFile] | None], StepForms]
     save: Callable[[Intake, StepForms], None]
@@ -294,22 +296,41 @@ def _review_save(intake: Intake, step: StepForms) -> None:
 STEPS: dict[int, Step] = {
     step.number: step
     for step in (
-        Step(1, "about", "About you", "intake/steps/about.html", _about_build, _about_save),
-        Step(2, "pain", "Your pain", "intake/steps/pain.html", _complaints_build, _complaints_save),
+        Step(1, "about", _("About you"), "intake/steps/about.html", _about_build, _about_save),
         Step(
-            3, "function", "Function", "intake/steps/function.html", _function_build, _function_save
+            2, "pain", _("Your pain"), "intake/steps/pain.html", _complaints_build, _complaints_save
         ),
         Step(
-            4, "tried", "What you have tried", "intake/steps/tried.html", _prior_build, _prior_save
+            3,
+            "function",
+            _("Function"),
+            "intake/steps/function.html",
+            _function_build,
+            _function_save,
         ),
         Step(
-            5, "health", "Health history", "intake/steps/health.html", _health_build, _health_save
+            4,
+            "tried",
+            _("What you have tried"),
+            "intake/steps/tried.html",
+            _prior_build,
+            _prior_save,
         ),
-        Step(6, "imaging", "Imaging", "intake/steps/imaging.html", _imaging_build, _imaging_save),
+        Step(
+            5,
+            "health",
+            _("Health history"),
+            "intake/steps/health.html",
+            _health_build,
+            _health_save,
+        ),
+        Step(
+            6, "imaging", _("Imaging"), "intake/steps/imaging.html", _imaging_build, _imaging_save
+        ),
         Step(
             7,
             "goals",
-            "Goals and preferences",
+            _("Goals and preferences"),
             "intake/steps/goals.html",
             _goals_build,
             _goals_save,
@@ -317,7 +338,7 @@ STEPS: dict[int, Step] = {
         Step(
             8,
             "review",
-            "Review and consent",
+            _("Review and consent"),
             "intake/steps/review.html",
             _review_build,
             _review_save,

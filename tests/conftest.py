@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -28,6 +30,25 @@ from tests.factories import PASSWORD, PhysicianFactory, UserFactory
 # Playwright runs an event loop in the test thread; the ORM calls in tests are still
 # synchronous and safe there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _compile_translations() -> None:
+    """The build compiles locale/*.po to .mo (Makefile, Dockerfile); a bare ``pytest``
+    compiles a missing or stale one too, with the same pure-Python tool (Babel)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parents[1] / "locale").glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source)
+        with mo.open("wb") as target:
+            write_mo(target, catalog)
+
+
+_compile_translations()
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
@@ -109,6 +130,10 @@ DATA_MIGRATIONS = [
     ("treatments.migrations.0007_saddle_question_for_every_patient", "reword"),
     ("intake.migrations.0009_consent_2026_12", "publish"),
     ("intake.migrations.0010_pain_asked_once_and_us_wording", "forwards"),
+    ("intake.migrations.0012_instruments_in_spanish", "translate"),
+    ("intake.migrations.0013_consent_language", "publish_spanish"),
+    ("treatments.migrations.0008_rules_in_spanish", "translate"),
+    ("treatments.migrations.0009_names_in_spanish", "translate"),
     ("care.migrations.0002_seed_billable_items_and_disclaimers", "seed"),
     ("care.migrations.0004_seed_instruction_templates", "seed"),
     ("care.migrations.0007_seed_followup_timepoints", "seed"),
@@ -122,6 +147,15 @@ def _migration_data_in_committing_tests(request: pytest.FixtureRequest) -> None:
     request.getfixturevalue("transactional_db")
     for module_name, function_name in DATA_MIGRATIONS:
         getattr(importlib.import_module(module_name), function_name)(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _english_until_a_test_says_otherwise() -> Iterator[None]:
+    # A request activates its page's language in the test's thread (as in a worker
+    # thread, where the next request activates its own); each test starts in English.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

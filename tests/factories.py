@@ -152,10 +152,12 @@ def submitted_case(
 def signature_for(intake: Any, **overrides: Any) -> Any:
     from intake import services
 
+    consent = services.current_consent()
     values: dict[str, Any] = {
         "name": intake.legal_name,
         "ip_address": "203.0.113.9",
-        "consent_version": services.current_consent().version,
+        "consent_version": consent.version,
+        "consent_language": consent.language,
         "acknowledged_risks": True,
         "acknowledged_cost": True,
         "acknowledged_regulatory": True,

@@ -56,6 +56,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "audit_log": {"GET": "login 403 403 403 403 403 200", "POST": "login 403 403 403 403 403 302"},
     # Asked by the sign-out warning; says only whether one is signed in, and how long.
     "session": {"GET": "200 200 200 200 200 200 200", "POST": "200 200 200 200 200 200 200"},
+    # The language switch: patients and visitors; staff pages are always English.
+    "language_set": {
+        "GET": "405 405 405 405 405 405 405",
+        "POST": "302 302 302 403 403 403 403",
+    },
     # Everyone here has already given their second factor (see test_login_security).
     "two_factor_recovery": {
         "GET": "login 403 403 200 200 200 200",

@@ -948,6 +948,16 @@ FORMS: list[Form] = [
         changes=False,
     ),
     Form(
+        "language_set",  # the language switch: the account's language changes, nothing else
+        "patient",
+        to("language_set"),
+        lambda w: {"language": "es", "next": "/intake/"},
+        lambda w: [
+            ("language", _fresh(w.patient).language, "es"),
+            ("staff", _fresh(w.patient).is_staff, False),
+        ],
+    ),
+    Form(
         "two_factor_setup",
         "new staff, password only",
         to("two_factor_setup"),

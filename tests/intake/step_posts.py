@@ -125,6 +125,7 @@ def consent_post(name: str = "Pat Patient", **overrides: Any) -> dict[str, Any]:
         "acknowledged_regulatory": "on",
         "signature_name": name,
         "consent_version": current_consent().version,
+        "consent_language": current_consent().language,  # the hidden fields of the page
         **overrides,
     }
 

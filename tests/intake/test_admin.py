@@ -31,10 +31,15 @@ def test_publishing_a_consent_text_in_the_admin_makes_it_current(admin_client):
     before = ConsentDocument.objects.count()
     response = admin_client.post(
         reverse("admin:intake_consentdocument_add"),
-        {"version": "2027-02", "title": "Consent", "body": "Updated consent text."},
+        {
+            "version": "2027-02",
+            "language": "en",
+            "title": "Consent",
+            "body": "Updated consent text.",
+        },
     )
     assert response.status_code == 302
-    current = ConsentDocument.objects.get(is_current=True)
+    current = ConsentDocument.objects.get(is_current=True, language="en")
     assert (current.version, current.sha256) == (
         "2027-02",
         ConsentDocument.digest("Updated consent text."),

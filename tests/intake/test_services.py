@@ -141,7 +141,7 @@ def test_the_signature_records_time_address_and_the_consent_text(patient):
     intake = intake_ready_to_sign(patient)
     services.intake_submit(intake=intake, signature=signature_for(intake, name="  pat   PATIENT "))
     intake.refresh_from_db()
-    consent = ConsentDocument.objects.get(is_current=True)
+    consent = ConsentDocument.objects.get(is_current=True, language="en")
     assert intake.signed_ip == "203.0.113.9"
     assert intake.signed_at is not None
     assert intake.consent == consent
@@ -314,9 +314,9 @@ def test_only_the_patient_can_answer_their_request(patient, other_patient, physi
 def test_a_new_consent_version_becomes_current_and_old_signatures_keep_theirs(patient):
     first = intake_ready_to_sign(patient)
     services.intake_submit(intake=first, signature=signature_for(first))
-    old = ConsentDocument.objects.get(is_current=True)
+    old = ConsentDocument.objects.get(is_current=True, language="en")
     new = services.consent_publish(version="2027-01", title="Consent", body="New text.")
-    assert ConsentDocument.objects.get(is_current=True) == new
+    assert ConsentDocument.objects.get(is_current=True, language="en") == new
     assert new.sha256 == ConsentDocument.digest("New text.")
     first.refresh_from_db()
     assert (first.consent, first.consent_sha256) == (old, old.sha256)
