@@ -93,9 +93,10 @@ STAFF_TEMPLATES = (
     "registration/two_factor_verify.html",
 )
 STAFF_FOLDERS = ("review/", "frontdesk/")
-# Patient pages not translated yet: the care pages (plan, estimate), being rebuilt by
-# the care work at the time of issue 23; they come next.
-NOT_YET_TRANSLATED_FOLDERS = ("care/",)
+# Patient pages not translated yet: the care pages (plan, estimate, follow-ups), the
+# patient's copy of their record and the follow-up e-mail, built alongside issue 23;
+# they come next.
+NOT_YET_TRANSLATED_FOLDERS = ("care/", "records/", "emails/followup.txt")
 
 LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 # Names of languages, written in their own language, on the switch.
