@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Model, Prefetch, Q, QuerySet
 
-from care.models import GoodFaithEstimate, PlannedOption, TreatmentPlan
+from care.models import GoodFaithEstimate, PlannedOption, ProcedureRecord, TreatmentPlan
 from clinic.models import User
 from intake.models import (
     AnswerOption,
@@ -96,6 +96,12 @@ def export_cases() -> QuerySet[Case]:
             .order_by("version"),
         ),
         Prefetch("estimates", queryset=GoodFaithEstimate.objects.order_by("issued_at", "pk")),
+        Prefetch(
+            "procedure_records",
+            queryset=ProcedureRecord.objects.select_related(
+                "option", "body_region", "physician", "plan", "case__patient"
+            ).order_by("performed_at", "pk"),
+        ),
         _history(Case),
     )
 

@@ -47,8 +47,9 @@ RESOURCE_TYPES = (
     "Task",
     "Appointment",
     "CarePlan",
+    "Procedure",
+    "Device",
     "Provenance",
-    # "Procedure" and "Device" join when care.ProcedureRecord lands (builders.procedures).
 )
 BULK_AUDIT_REQUEST_ID = "manage.py fhir_export"
 CHUNK_SIZE = 200

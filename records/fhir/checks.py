@@ -208,6 +208,26 @@ REQUIRED_BINDINGS: dict[tuple[str, str], set[str]] = {
         "unknown",
         "entered-in-error",
     },
+    ("Procedure", "status"): {
+        "preparation",
+        "in-progress",
+        "not-done",
+        "on-hold",
+        "stopped",
+        "completed",
+        "entered-in-error",
+        "unknown",
+    },
+    ("Procedure", "text.status"): {"generated", "extensions", "additional", "empty"},
+    ("Device", "status"): {"active", "inactive", "entered-in-error", "unknown"},
+    ("Device", "deviceName.type"): {
+        "udi-label-name",
+        "user-friendly-name",
+        "patient-reported-name",
+        "manufacturer-name",
+        "model-name",
+        "other",
+    },
 }
 # The system each CodeableConcept binding above is coded in.
 BINDING_SYSTEMS = {
@@ -233,6 +253,7 @@ PROFILED = {
     "Observation",
     "DocumentReference",
     "CarePlan",
+    "Procedure",
 }
 ICD10_CM_CODE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 LOINC_CODE = re.compile(r"^\d{1,7}-\d$")

@@ -82,6 +82,7 @@ PROFILE = {
     "bmi": _us_core("us-core-bmi"),
     "DocumentReference": _us_core("us-core-documentreference"),
     "CarePlan": _us_core("us-core-careplan"),
+    "Procedure": _us_core("us-core-procedure"),
 }
 DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
 PROVENANCE_AGENT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"

@@ -216,3 +216,25 @@ def test_without_node_the_validator_skips_here_and_fails_in_ci(monkeypatch) -> N
     monkeypatch.setattr(tests.conftest, "IN_CI", True)
     with pytest.raises(pytest.fail.Exception, match="CI=true requires it"):
         medplum_problems([])
+
+
+def test_a_recorded_donor_tissue_procedure_exports_with_its_lot_as_a_device(
+    demo_clinic,
+) -> None:
+    from care.demo import DEMO_LOT
+
+    henry = Case.objects.get(patient__email="henry@clinic.example")
+    resources = _entries(services.case_bundle(henry.pk)[1])
+    (procedure,) = [r for r in resources if r["resourceType"] == "Procedure"]
+    (device,) = [r for r in resources if r["resourceType"] == "Device"]
+    assert procedure["status"] == "completed"
+    assert procedure["meta"]["profile"] == [codes.PROFILE["Procedure"]]
+    assert "Allograft" in procedure["code"]["text"]
+    assert procedure["bodySite"] == [{"text": "Left knee"}]
+    (used,) = procedure["usedReference"]
+    assert used["reference"].endswith(device["id"])  # a urn:uuid inside the Bundle
+    assert (device["lotNumber"], device["manufacturer"]) == (DEMO_LOT, "Demo Tissue Bank")
+    assert checks.check_resources([procedure, device]) == []
+    # A bad status on either is caught by our check.
+    assert checks.check_resources([procedure | {"status": "done"}])
+    assert checks.check_resources([device | {"status": "used"}])

@@ -1,7 +1,7 @@
-"""What the clinic did: flags, the review, appointments, plans, estimates (and the
-hook for procedures)."""
+"""What the clinic did: flags, the review, appointments, plans, estimates and the
+recorded procedures."""
 
-from care.models import GoodFaithEstimate, TreatmentPlan
+from care.models import GoodFaithEstimate, ProcedureRecord, TreatmentPlan
 from intake.models import (
     Case,
     CaseFlag,
@@ -223,9 +223,60 @@ def estimate_document(estimate: GoodFaithEstimate) -> Resource:
     )
 
 
+def _tissue_device(record: ProcedureRecord) -> Resource:
+    """The donor-tissue product a procedure used, with its lot and expiry (tissue
+    tracking: the lot is what a recall searches for)."""
+    return validated(
+        {
+            "resourceType": "Device",
+            "id": stable_id("Device", record.public_id),
+            "status": "inactive",  # used up in the procedure
+            "manufacturer": record.manufacturer,
+            "lotNumber": record.lot_number,
+            "expirationDate": _when(record.lot_expires_on),
+            "deviceName": [{"name": record.product_name, "type": "user-friendly-name"}],
+            "type": {"text": "Human cell and tissue product (allograft)"},
+            "patient": ref("Patient", patient_id(record.case.patient)),
+        }
+    )
+
+
 def procedures(case: Case) -> list[Resource]:
-    """Hook for the recorded procedure: ``care.ProcedureRecord`` is being added on
-    another branch. When it lands, build one Procedure per record here (status,
-    performed time, performer, body site, the allograft lot as a Device reference),
-    and add Device to ``records.services.RESOURCE_TYPES``. Nothing yet."""
-    return []
+    """US Core Procedure per recorded procedure (``care.ProcedureRecord``), and for
+    donor tissue the product as a Device the Procedure used."""
+    resources: list[Resource] = []
+    for record in case.procedure_records.all():
+        device = _tissue_device(record) if record.lot_number else None
+        guidance = record.get_guidance_display().lower()
+        summary = (
+            f"{record.option.name}, {record.target.lower()}, guidance: {guidance}; "
+            f"{record.volume_injected_ml} mL injected."
+        )
+        if record.harvest_site:
+            summary += (
+                f" Harvest: {record.get_harvest_site_display()}, {record.volume_harvested_ml} mL."
+            )
+        data: Resource = {
+            "resourceType": "Procedure",
+            "id": str(record.public_id),
+            "meta": _meta("Procedure"),
+            "text": _narrative(summary),
+            "status": "completed",
+            "code": {"text": record.option.name},
+            "subject": ref("Patient", patient_id(case.patient)),
+            "performedDateTime": record.performed_at.isoformat(),
+            "recorder": ref("Practitioner", str(record.physician.public_id)),
+            "performer": [{"actor": ref("Practitioner", str(record.physician.public_id))}],
+            "bodySite": [{"text": record.target}],
+            "basedOn": [ref("CarePlan", str(record.plan.public_id))],
+            "note": [{"text": summary}],
+        }
+        if record.complication != ProcedureRecord.Complication.NONE:
+            data["complication"] = [{"text": record.get_complication_display()}]
+        if case.main_complaint is not None:
+            data["reasonReference"] = [ref("Condition", condition_id(case.main_complaint))]
+        if device is not None:
+            data["usedReference"] = [ref("Device", device["id"])]
+            resources.append(device)
+        resources.append(validated(data))
+    return resources
