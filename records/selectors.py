@@ -99,8 +99,10 @@ def export_cases() -> QuerySet[Case]:
         Prefetch(
             "procedure_records",
             queryset=ProcedureRecord.objects.select_related(
-                "option", "body_region", "physician", "plan", "case__patient"
-            ).order_by("performed_at", "pk"),
+                "option", "body_region", "physician", "plan", "case__patient", "followup_series"
+            )
+            .prefetch_related("followup_series__followups__response")
+            .order_by("performed_at", "pk"),
         ),
         _history(Case),
     )

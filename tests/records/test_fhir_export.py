@@ -238,3 +238,33 @@ def test_a_recorded_donor_tissue_procedure_exports_with_its_lot_as_a_device(
     # A bad status on either is caught by our check.
     assert checks.check_resources([procedure | {"status": "done"}])
     assert checks.check_resources([device | {"status": "used"}])
+
+
+def test_answered_follow_ups_export_as_responses_and_scores_of_their_procedure(
+    demo_clinic,
+) -> None:
+    from care.models import FollowUpResponse
+
+    answered = FollowUpResponse.objects.select_related("followup__series__case").first()
+    assert answered is not None  # the demo has answered follow-ups
+    case = answered.followup.series.case
+    resources = _entries(services.case_bundle(case.pk)[1])
+    (procedure,) = [r for r in resources if r["resourceType"] == "Procedure"][:1]
+    responses = [
+        r
+        for r in resources
+        if r["resourceType"] == "QuestionnaireResponse"
+        and r["questionnaire"] == codes.our_questionnaire("followup")
+    ]
+    count = FollowUpResponse.objects.filter(followup__series__case=case).count()
+    assert len(responses) == count
+    pain = [
+        r
+        for r in resources
+        if r["resourceType"] == "Observation"
+        and r["code"]["coding"][0]["code"] == codes.PAIN_SEVERITY[0]
+        and "partOf" in r
+    ]
+    assert len(pain) == count
+    assert all(p["partOf"][0]["reference"].endswith(procedure["id"]) for p in pain)
+    assert checks.check_resources(responses + pain) == []

@@ -1,7 +1,7 @@
 """What the clinic did: flags, the review, appointments, plans, estimates and the
 recorded procedures."""
 
-from care.models import GoodFaithEstimate, ProcedureRecord, TreatmentPlan
+from care.models import FollowUpResponse, GoodFaithEstimate, ProcedureRecord, TreatmentPlan
 from intake.models import (
     Case,
     CaseFlag,
@@ -13,8 +13,10 @@ from records.fhir.builders.base import (
     Resource,
     _meta,
     _narrative,
+    _quantity,
     _site_url,
     _when,
+    coding,
     concept,
     patient_id,
     ref,
@@ -279,4 +281,110 @@ def procedures(case: Case) -> list[Resource]:
             data["usedReference"] = [ref("Device", device["id"])]
             resources.append(device)
         resources.append(validated(data))
+        resources.extend(followup_resources(record))
+    return resources
+
+
+FOLLOWUP_QUESTIONS = (
+    ("redness_swelling", "Redness, heat or swelling that got worse"),
+    ("fever", "Fever"),
+    ("new_pain", "A new or much worse pain"),
+    ("saw_doctor", "A visit to a doctor or hospital because of it"),
+)
+
+
+def followup_resources(record: ProcedureRecord) -> list[Resource]:
+    """Each answered follow-up of a procedure: its answers as a QuestionnaireResponse
+    (the 7-point change and the complication questions) and its scores as
+    Observations (the 0-10 pain rating, LOINC 72514-3; percent of normal; daily
+    activities), each pointing at the Procedure it follows."""
+    series = getattr(record, "followup_series", None)
+    if series is None:
+        return []
+    subject = ref("Patient", patient_id(record.case.patient))
+    procedure = ref("Procedure", str(record.public_id))
+    resources: list[Resource] = []
+    for followup in series.followups.all():
+        response: FollowUpResponse | None = getattr(followup, "response", None)
+        if response is None:
+            continue
+        response_id = stable_id("followup-response", followup.public_id)
+        items = [
+            {
+                "linkId": "global-change",
+                "text": "Compared with before the treatment, how is the treated area now?",
+                "answer": [
+                    {
+                        "valueCoding": coding(
+                            ours("global-change"),
+                            str(response.global_change),
+                            response.get_global_change_display(),
+                        )
+                    }
+                ],
+            },
+            *(
+                {
+                    "linkId": name,
+                    "text": text,
+                    "answer": [{"valueBoolean": getattr(response, name)}],
+                }
+                for name, text in FOLLOWUP_QUESTIONS
+            ),
+        ]
+        resources.append(
+            validated(
+                {
+                    "resourceType": "QuestionnaireResponse",
+                    "id": response_id,
+                    "meta": _meta("QuestionnaireResponse"),
+                    "identifier": {
+                        "system": codes.our_identifier("followup"),
+                        "value": str(followup.public_id),
+                    },
+                    "questionnaire": codes.our_questionnaire("followup"),
+                    "status": "completed",
+                    "subject": subject,
+                    "partOf": [procedure],
+                    "authored": response.submitted_at.isoformat(),
+                    "author": subject,
+                    "source": subject,
+                    "item": items,
+                }
+            )
+        )
+        pain_code, pain_display = codes.PAIN_SEVERITY
+        for kind, code, value, unit in (
+            ("pain", concept(codes.LOINC, pain_code, pain_display), response.pain, "{score}"),
+            (
+                "percent-normal",
+                concept(ours("score"), "percent-of-normal", "Percent of normal"),
+                response.percent_normal,
+                "%",
+            ),
+            (
+                "function",
+                concept(ours("score"), "daily-activities", "Daily activities"),
+                response.function_score,
+                "{score}",
+            ),
+        ):
+            resources.append(
+                validated(
+                    {
+                        "resourceType": "Observation",
+                        "id": stable_id("followup-score", followup.public_id, kind),
+                        "meta": _meta("score"),
+                        "status": "final",
+                        "category": [concept(codes.OBSERVATION_CATEGORY, "survey", "Survey")],
+                        "code": code,
+                        "subject": subject,
+                        "partOf": [procedure],
+                        "effectiveDateTime": response.submitted_at.isoformat(),
+                        "valueQuantity": _quantity(value, "%" if unit == "%" else "score", unit),
+                        "derivedFrom": [ref("QuestionnaireResponse", response_id)],
+                        "note": [{"text": f"Follow-up at {followup.label}"}],
+                    }
+                )
+            )
     return resources
