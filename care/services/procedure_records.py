@@ -17,9 +17,9 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import dateformat, timezone
 
-from care.models import ProcedureRecord, TreatmentPlan
+from care.models import ProcedureRecord
 from care.services.followups import followups_plan
-from care.services.procedures import PROCEDURE_TYPE
+from care.services.procedures import PROCEDURE_TYPE, procedure_plan
 from clinic.errors import ClinicError
 from clinic.models import User
 from clinic.policy import may_plan_care, require_physician
@@ -62,13 +62,6 @@ def record_kind(option: TreatmentOption) -> str:
     if option.is_cell_based:
         return ProcedureRecord.Kind.CELL_HARVEST
     return ProcedureRecord.Kind.INJECTION
-
-
-def _recorded_plan(case: Case) -> TreatmentPlan:
-    plan = case.treatment_plans.shared().order_by("-version").first()
-    if plan is None:
-        raise ClinicError(f"Case {case.reference} has no shared treatment plan.")
-    return plan
 
 
 def _check(details: ProcedureDetails, *, kind: str, consultation: Consultation) -> None:
@@ -136,7 +129,7 @@ def procedure_record(
             raise ClinicError(f"This procedure was {locked.get_state_display().lower()}.")
         if locked.state == Consultation.State.BOOKED and not scheduling.check_in_open(locked):
             raise ClinicError("A procedure is recorded on its day, once the patient is in.")
-        plan = _recorded_plan(case)
+        plan = procedure_plan(case)
         if not plan.options.filter(pk=details.option.pk).exists():
             raise ClinicError(
                 f"{details.option.short_name} is not in plan version {plan.version}; "
