@@ -411,15 +411,23 @@ def estimate_request(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return redirect("care:patient_care", public_id=case.public_id)
 
 
-@require_safe
-@estimate_area
-def estimate(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """The estimate as issued, printable."""
+def _readable_estimate(
+    request: HttpRequest, public_id: UUID, *, action: str
+) -> tuple[GoodFaithEstimate, User]:
+    """An estimate the signed-in person may read (else a 404), its reading audited."""
     document = get_object_or_404(selectors.estimate_document(public_id))
     me = signed_in_user(request)
     if not may_read_estimate(me, document.case):
         raise Http404("No such estimate.")
-    audit_read(request, action=Action.VIEW, record=document, patient_id=document.case.patient_id)
+    audit_read(request, action=action, record=document, patient_id=document.case.patient_id)
+    return document, me
+
+
+@require_safe
+@estimate_area
+def estimate(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The estimate as issued, printable."""
+    document, me = _readable_estimate(request, public_id, action=Action.VIEW)
     newer = GoodFaithEstimate.objects.filter(
         case_id=document.case_id, issued_at__gt=document.issued_at
     ).exists()
@@ -440,13 +448,7 @@ def estimate(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @estimate_area
 def estimate_download(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The same estimate as a PDF to keep (audited as a download; never cached)."""
-    document = get_object_or_404(selectors.estimate_document(public_id))
-    me = signed_in_user(request)
-    if not may_read_estimate(me, document.case):
-        raise Http404("No such estimate.")
-    audit_read(
-        request, action=Action.DOWNLOAD, record=document, patient_id=document.case.patient_id
-    )
+    document, _ = _readable_estimate(request, public_id, action=Action.DOWNLOAD)
     pdf = estimate_pdf(document, list(document.lines.all()), clinic_name=settings.CLINIC_NAME)
     response = HttpResponse(pdf, content_type="application/pdf")
     day = timezone.localtime(document.issued_at).date().isoformat()
