@@ -113,12 +113,15 @@ def procedure_record(
     it is not yet, and moves the case to "treated"."""
     require_physician(physician)
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=consultation.case_id)
+        # The consultation's row first, then the case's: the order the front desk's
+        # check-in and completion take them (scheduling.consultation_move), so the two
+        # at the same moment queue up instead of deadlocking.
         locked = (
             Consultation.objects.select_for_update()
             .select_related("consultation_type")
             .get(pk=consultation.pk)
         )
+        case = Case.objects.select_for_update().get(pk=locked.case_id)
         if locked.consultation_type.slug != PROCEDURE_TYPE:
             raise ClinicError("Only an injection procedure has a procedure record.")
         if not may_plan_care(physician, case):

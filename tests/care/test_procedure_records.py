@@ -280,3 +280,33 @@ def test_the_lot_report_finds_every_patient_of_a_lot(
     found = list(selectors.lot_recipients(" AM-2026-0147"))
     assert [r.case.patient for r in found] == [case.patient, other_patient]
     assert list(selectors.lot_recipients("AM-2026")) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_while_the_front_desk_completes_queues_up(physician, patient, front_desk) -> None:
+    """Real parallel connections: the physician records while the front desk completes
+    the same checked-in procedure. Both take the consultation's row before the case's,
+    so one waits for the other (no deadlock): the record is written, and the desk's
+    completion either came first or is refused as already done."""
+    from intake.scheduling import consultation_move
+    from tests.concurrency import race
+
+    billing_provider()
+    working_hours(physician.physician_profile, weekdays=range(7))
+    consultation = book(case_to_book(physician, patient=patient), physician, front_desk, "prp")
+    with on_the_day(consultation):
+        consultation_move(consultation=consultation, action="check_in", by=front_desk)
+        results = race(
+            lambda i: (
+                procedure_record(
+                    consultation=consultation, physician=physician, details=details(consultation)
+                )
+                if i == 0
+                else consultation_move(consultation=consultation, action="complete", by=front_desk)
+            )
+        )
+    assert isinstance(results[0], ProcedureRecord), results
+    assert not isinstance(results[1], Exception) or isinstance(results[1], ClinicError), results
+    consultation.refresh_from_db()
+    assert consultation.state == "completed"
+    assert consultation.case.events.filter(kind="completed").count() == 1
