@@ -116,6 +116,14 @@ class CasePage(Scenario):
         self.get(next(self.items))
 
 
+class OutcomesReport(Scenario):
+    scenario = "report"
+
+    @task
+    def report(self) -> None:
+        self.get(next(self.items))
+
+
 class StepSave(Scenario):
     scenario = "step"
 

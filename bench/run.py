@@ -45,6 +45,7 @@ SCENARIOS = {
     "submit": ("Submit", "intake submit + routing (POST)"),
     "slots": ("SlotSearch", "free-slot search, 14 days"),
     "booking": ("Booking", "booking (POST)"),
+    "report": ("OutcomesReport", "outcomes report (whole clinic, filters)"),
 }
 # Tables this big or bigger must not be read by a sequential scan.
 LARGE_TABLE_ROWS = 10_000
@@ -270,6 +271,24 @@ def _state(args: argparse.Namespace) -> dict[str, Any]:
         "users": [{"session": s, "items": []} for s in desk_sessions],
         "pool": pool,
     }
+    # The outcomes report: the whole clinic, one physician's patients, the last six
+    # months' treatments, both.
+    report = reverse("care:outcomes")
+    half_year = (timezone.localdate() - timedelta(days=182)).isoformat()
+    state["report"] = {
+        "users": [
+            {
+                "session": s,
+                "items": [
+                    report,
+                    f"{report}?physician={p.pk}",
+                    f"{report}?treated_from={half_year}",
+                    f"{report}?physician={p.pk}&treated_from={half_year}",
+                ],
+            }
+            for p, s in doctor_sessions
+        ]
+    }
     return state
 
 
@@ -322,6 +341,7 @@ def _explain(state: dict[str, Any]) -> list[Plan]:
         *(("queue", path) for path in state["queue"]["users"][0]["items"]),
         *(("case", path) for path in state["case"]["users"][0]["items"][:3]),
         *(("slots", path) for path in state["slots"]["users"][0]["items"][:3]),
+        *(("report", path) for path in state["report"]["users"][0]["items"]),
     ]
     for n, (name, page) in enumerate(pages):
         client = Client(HTTP_HOST="127.0.0.1")
@@ -349,6 +369,50 @@ def _explain(state: dict[str, Any]) -> list[Plan]:
                 plan.seq_scans.append((table, int(rows.get(table, 0))))
         plans.append(plan)
     return plans
+
+
+IN_PROCESS_ROUNDS = 10
+
+
+def _in_process(state: dict[str, Any]) -> list[str]:
+    """The median time of one request per page in this process (Django's test client,
+    the production settings, the first request of each page made once before): the
+    page's own cost, without the network, gunicorn or the load generator."""
+    from statistics import median
+
+    from django.conf import settings
+    from django.test import Client
+
+    lines = [
+        f"| Page (in-process, median of {IN_PROCESS_ROUNDS}) | ms |",
+        "|---|---:|",
+    ]
+    pages = [
+        ("signed_in", "signed-in floor"),
+        ("queue", "physician's queue"),
+        ("case", "case page"),
+        ("slots", "free-slot search"),
+        ("report", "outcomes report"),
+    ]
+    for name, label in pages:
+        user = state[name]["users"][0]
+        if not user["items"]:
+            continue
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.cookies[settings.SESSION_COOKIE_NAME] = user["session"]
+        for path in user["items"]:
+            timings = []
+            for _ in range(IN_PROCESS_ROUNDS + 1):
+                started = time.perf_counter()
+                response = client.get(path)
+                timings.append(1000 * (time.perf_counter() - started))
+            if response.status_code != 200:
+                raise SystemExit(f"In-process: {path} answered {response.status_code}")
+            shown = f" {path.split('?', 1)[1]}" if "?" in path else ""
+            lines.append(f"| {label}{shown} | {median(timings[1:]):.1f} |")
+            if name in ("case", "slots"):
+                break
+    return lines
 
 
 # --- Serving and load ----------------------------------------------------------------------
@@ -497,7 +561,7 @@ def _load(
 
 def _warm(args: argparse.Namespace, state: dict[str, Any]) -> None:
     """Every worker loads templates and opens its database connection first."""
-    for name in ("floor", "queue", "case", "slots"):
+    for name in ("floor", "queue", "case", "slots", "report"):
         user = state[name]["users"][0]
         for _ in range(args.workers * 3):
             for path in user["items"][:3]:
@@ -620,6 +684,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [s for s in args.scenarios.split(",") if s]
     state = _state(args)
     plans = _explain(state)
+    timings = _in_process(state)
     connection.close()
     with tempfile.TemporaryDirectory(prefix="clinic-bench-") as tmp:
         work = Path(tmp)
@@ -643,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {_machine()}",
         "",
         *_table(results),
+        "",
+        *timings,
         "",
         "EXPLAIN of every SELECT on the pages:",
         "",

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib.auth.hashers import make_password
@@ -78,6 +79,9 @@ class Scale:
     # and drafts that the step scenario saves again and again.
     ready_drafts: int
     step_drafts: int
+    # One in this many booked cases whose consultation is past was treated and has
+    # follow-ups (large: over 10,000 series, 40,000 follow-ups).
+    treated_every: int
 
 
 SCALES = {
@@ -91,6 +95,7 @@ SCALES = {
         to_book=600,
         ready_drafts=600,
         step_drafts=16,
+        treated_every=2,
     ),
     "large": Scale(
         "large",
@@ -102,6 +107,7 @@ SCALES = {
         to_book=4_000,
         ready_drafts=4_000,
         step_drafts=16,
+        treated_every=6,
     ),
 }
 
@@ -242,6 +248,8 @@ def seed(scale: Scale, *, say: Callable[[str], None] = print) -> dict[str, float
         lap("a year of consultations")
         _audit(first_case)
         lap("audit trail")
+        followups = _followups(scale, first_case, desks[0])
+        lap(f"treated cases with {followups:,} follow-ups")
         drafts = scale.ready_drafts + scale.step_drafts
         _intakes(
             count=drafts,
@@ -639,3 +647,212 @@ def _audit(first_case: int) -> None:
             "md5(c.id::text || v::text) "
             f"FROM {Case._meta.db_table} c, generate_series(1, 2) v WHERE c.id > {first_case}"
         )
+
+
+# --- Treated cases and their follow-ups (issue 21's outcomes report) ---------------------
+
+# The options treated cases get, in turn, with what their record must hold.
+TREATED_OPTIONS = ["prp", "dextrose-prolotherapy", "bone-marrow-stem-cells", "allograft"]
+# A procedure takes the end of a physician's day (16:00, after the last consultation of
+# 15:30-16:00), so it never overlaps a seeded consultation.
+PROCEDURE_TIME = time(16)
+
+
+def _followups(scale: Scale, first_case: int, desk: int) -> int:
+    """One in ``scale.treated_every`` booked cases was treated on a past working day:
+    a shared plan, the procedure's consultation (at 16:00, one a day per physician),
+    the procedure record, and the follow-up
+    series with the clinic's time points. A follow-up whose window has closed was
+    answered (three in four) or missed; one whose window is open is open (or, one in
+    three, answered already); later ones are planned. Answers vary by case so that the
+    report's medians and shares are not constant. Returns how many follow-ups."""
+    from care.models import (
+        FollowUp,
+        FollowUpResponse,
+        FollowUpSeries,
+        FollowUpTimepoint,
+        PlannedOption,
+        ProcedureRecord,
+        TreatmentPlan,
+    )
+    from treatments.models import TreatmentOption
+
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate()
+    procedure = ConsultationType.objects.get(slug="injection-procedure")
+    options = [TreatmentOption.objects.get(slug=slug) for slug in TREATED_OPTIONS]
+    timepoints = list(FollowUpTimepoint.objects.filter(is_active=True).order_by("days_after"))
+    chosen = list(
+        Case.objects.filter(pk__gt=first_case, state=Case.State.BOOKED)
+        .select_related("main_complaint")
+        .only(
+            "pk",
+            "patient_id",
+            "assigned_to_id",
+            "main_complaint__body_region_id",
+            "main_complaint__side",
+            "main_complaint__condition_id",
+            "main_complaint__pain_now",
+        )
+        .order_by("pk")
+    )[:: scale.treated_every]
+    # Each physician's procedures are spread over the past year's working days (one a
+    # day at most), newest first, so the follow-ups are in every state.
+    past = list(_working_days(today - timedelta(days=365), today - timedelta(days=1)))[::-1]
+    per_physician = Counter(case.assigned_to_id for case in chosen)
+    done: Counter[int] = Counter()
+    plans, consultations, records, series, followups, responses = [], [], [], [], [], []
+    for n, case in enumerate(chosen):
+        complaint = case.main_complaint
+        physician = case.assigned_to_id
+        if physician is None or complaint is None:
+            continue
+        stride = max(1, len(past) // per_physician[physician])
+        if done[physician] * stride >= len(past):
+            continue
+        day = past[done[physician] * stride]
+        done[physician] += 1
+        case_id = case.pk
+        consulted = datetime.combine(day - timedelta(days=14), time(9), tzinfo=zone)
+        option = options[n % len(options)]
+        starts = datetime.combine(day, PROCEDURE_TIME, tzinfo=zone)
+        plan = TreatmentPlan(
+            case_id=case_id,
+            version=1,
+            physician_id=physician,
+            body_region_id=complaint.body_region_id,
+            side=complaint.side,
+            condition_id=complaint.condition_id,
+            icd10_code="M17.11",
+            sessions=1,
+            weeks_between_sessions=0,
+            guidance=TreatmentPlan.Guidance.ULTRASOUND,
+            note_to_patient="Benchmark plan.",
+            shared_at=consulted + timedelta(hours=2),
+        )
+        plans.append((plan, option))
+        consultations.append(
+            Consultation(
+                case_id=case_id,
+                patient_id=case.patient_id,
+                physician_id=physician,
+                consultation_type=procedure,
+                mode="in_person",
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=procedure.duration_minutes),
+                location="Bench clinic, room 1",
+                state=Consultation.State.COMPLETED,
+                booked_by_id=desk,
+                created_at=consulted,
+                updated_at=starts,
+            )
+        )
+        kind = {
+            "bone-marrow-stem-cells": ProcedureRecord.Kind.CELL_HARVEST,
+            "allograft": ProcedureRecord.Kind.DONOR_TISSUE,
+        }.get(option.slug, ProcedureRecord.Kind.INJECTION)
+        donor = kind == ProcedureRecord.Kind.DONOR_TISSUE
+        harvest = kind == ProcedureRecord.Kind.CELL_HARVEST
+        records.append(
+            ProcedureRecord(
+                case_id=case_id,
+                physician_id=physician,
+                performed_at=starts,
+                option=option,
+                kind=kind,
+                body_region_id=complaint.body_region_id,
+                side=complaint.side,
+                guidance=TreatmentPlan.Guidance.ULTRASOUND,
+                volume_injected_ml=Decimal("4.0"),
+                harvest_site=ProcedureRecord.HarvestSite.ILIAC_BOTH if harvest else "",
+                volume_harvested_ml=Decimal("60.0") if harvest else None,
+                product_name="Bench amniotic allograft" if donor else "",
+                manufacturer="Bench Tissue Bank" if donor else "",
+                lot_number=f"BENCH-{n % 97:03d}" if donor else "",
+                lot_expires_on=day + timedelta(days=365) if donor else None,
+                complication=ProcedureRecord.Complication.NONE,
+            )
+        )
+        baseline = max(complaint.pain_now, 3)
+        series.append(
+            FollowUpSeries(
+                case_id=case_id,
+                patient_id=case.patient_id,
+                body_region_id=complaint.body_region_id,
+                side=complaint.side,
+                treated_on=day,
+                baseline_pain=baseline,
+                baseline_percent_normal=Decimal(40 + n % 30),
+                baseline_function=Decimal(45 + n % 25),
+            )
+        )
+        for k, timepoint in enumerate(timepoints):
+            due = day + timedelta(days=timepoint.days_after)
+            opens = due - timedelta(days=timepoint.opens_days_before)
+            closes = due + timedelta(days=timepoint.closes_days_after)
+            followup = FollowUp(
+                timepoint=timepoint,
+                label=timepoint.name,
+                due_on=due,
+                opens_on=opens,
+                closes_on=closes,
+            )
+            answered = False
+            if closes <= today:
+                answered = (n + k) % 4 != 0
+                followup.state = FollowUp.State.ANSWERED if answered else FollowUp.State.MISSED
+                if not answered:
+                    followup.closed_at = datetime.combine(closes, time(2), tzinfo=zone)
+            elif opens <= today:
+                answered = (n + k) % 3 == 0
+                followup.state = FollowUp.State.ANSWERED if answered else FollowUp.State.OPEN
+            if opens <= today:
+                followup.opened_at = datetime.combine(opens, time(7), tzinfo=zone)
+            if answered:
+                at = datetime.combine(min(due, today), time(19), tzinfo=zone)
+                followup.answered_at = at
+                # Pain falls by 0-5 points with the case and the time point (sometimes
+                # it rises a little), never below 0.
+                pain = min(10, max(0, baseline - (n + 2 * k) % 6 + (1 if n % 11 == 0 else 0)))
+                worse = pain - baseline >= 2
+                responses.append(
+                    (
+                        followup,
+                        FollowUpResponse(
+                            answers={},
+                            pain=pain,
+                            percent_normal=Decimal(min(100, 50 + 5 * (baseline - pain) + k)),
+                            function_score=Decimal(min(100, 50 + 4 * (baseline - pain) + n % 7)),
+                            global_change=max(-3, min(3, (baseline - pain) // 2)),
+                            redness_swelling=False,
+                            fever=False,
+                            new_pain=worse,
+                            saw_doctor=False,
+                            needs_attention=worse,
+                            attention_reason="Pain 2 or more points worse than before."
+                            if worse
+                            else "",
+                            submitted_at=at,
+                        ),
+                    )
+                )
+            followups.append((len(series) - 1, followup))
+    TreatmentPlan.objects.bulk_create([plan for plan, _ in plans], batch_size=2000)
+    PlannedOption.objects.bulk_create(
+        [PlannedOption(plan=plan, option=option) for plan, option in plans], batch_size=2000
+    )
+    Consultation.objects.bulk_create(consultations, batch_size=2000)
+    for record, (plan, _), consultation in zip(records, plans, consultations, strict=True):
+        record.plan, record.consultation = plan, consultation
+    ProcedureRecord.objects.bulk_create(records, batch_size=2000)
+    for one, record in zip(series, records, strict=True):
+        one.record = record
+    FollowUpSeries.objects.bulk_create(series, batch_size=2000)
+    for index, followup in followups:
+        followup.series = series[index]
+    FollowUp.objects.bulk_create([f for _, f in followups], batch_size=5000)
+    for followup, response in responses:
+        response.followup = followup
+    FollowUpResponse.objects.bulk_create([r for _, r in responses], batch_size=5000)
+    Case.objects.filter(pk__in=[plan.case_id for plan, _ in plans]).update(state=Case.State.TREATED)
+    return len(followups)

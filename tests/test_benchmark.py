@@ -67,8 +67,14 @@ def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> N
         assert re.fullmatch(r"[\d.]+( \(\d+–\d+\))?", cells[6]), f"queries not counted: {row}"
     # The floor touches no table; EXPLAIN ran on the three pages it names.
     assert re.search(r"^\| floor[^|]*\| \d+ \| 0 \|[^\n]*\| 0\.0 \|", table, re.M), table
-    for page in ("queue", "case", "slots"):
+    for page in ("queue", "case", "slots", "report"):
         assert re.search(rf"^\| {page} [^|]+\| \d+ \| \d+ \|", table, re.M), table
+    # The seed treats cases and plans their follow-ups, so the report has rows to add up.
+    seeded = re.search(r"treated cases with ([\d,]+) follow-ups", output)
+    assert seeded is not None and int(seeded.group(1).replace(",", "")) > 0, output[-4000:]
+    # Each page's own cost, measured in-process, has its row.
+    for label in ("signed-in floor", "physician's queue", "case page", "outcomes report"):
+        assert re.search(rf"^\| {label}[^|]*\| [\d.]+ \|$", table, re.M), table
 
 
 def test_explain_sees_through_server_side_cursors_and_the_history_context() -> None:
