@@ -93,18 +93,43 @@ def procedure_book(*, case: Case, starts_at: datetime, booked_by: User) -> Consu
             to=Case.State.BOOKED,
         )
         consultation_notify(consultation, "booked")
-        if needs_estimate(locked):
-            estimate_due_open(
-                case=locked,
-                reason=EstimateDue.Reason.SCHEDULED,
-                at=timezone.now(),
-                service_on=timezone.localdate(starts_at),
-                by=booked_by,
-            )
-            try:
-                with transaction.atomic():
-                    estimate_issue(case=locked, by=booked_by)
-            except ClinicError:
-                pass  # left on the front desk's list, with its deadline
+        _estimate_for_date(locked, starts_at=starts_at, by=booked_by)
     case.state = locked.state
     return consultation
+
+
+def _estimate_for_date(case: Case, *, starts_at: datetime, by: User) -> None:
+    """For a self-pay patient, the estimate falls due with the procedure's date and is
+    issued at once when everything it needs is there (else it waits on the front
+    desk's list, with its deadline). Called inside the booking's transaction."""
+    if not needs_estimate(case):
+        return
+    estimate_due_open(
+        case=case,
+        reason=EstimateDue.Reason.SCHEDULED,
+        at=timezone.now(),
+        service_on=timezone.localdate(starts_at),
+        by=by,
+    )
+    try:
+        with transaction.atomic():
+            estimate_issue(case=case, by=by)
+    except ClinicError:
+        pass  # left on the front desk's list, with its deadline
+
+
+def booking_reschedule(
+    *, consultation: Consultation, starts_at: datetime, by: User
+) -> Consultation:
+    """Moves a booked consultation with the scheduling module's checks and notice.
+    When it is a procedure, its Good Faith Estimate, which names the procedure's date
+    (45 CFR 149.610(c)(1)(ii)), falls due again with the new date and is re-issued
+    (the earlier one is kept, as every issued estimate is)."""
+    with transaction.atomic():
+        moved = scheduling.consultation_reschedule(
+            consultation=consultation, starts_at=starts_at, by=by
+        )
+        if moved.consultation_type.slug == PROCEDURE_TYPE:
+            case = Case.objects.select_for_update().select_related("intake").get(pk=moved.case_id)
+            _estimate_for_date(case, starts_at=moved.starts_at, by=by)
+    return moved

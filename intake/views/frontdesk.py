@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from care.services import procedures
 from clinic.access import signed_in_user
 from clinic.audit import Action, audit_read, audit_reads, seen
 from clinic.errors import ClinicError
@@ -246,7 +247,7 @@ def reschedule(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if request.method == "POST":
         moved, error, status = _slot_taken(
             request,
-            lambda starts_at: scheduling.consultation_reschedule(
+            lambda starts_at: procedures.booking_reschedule(
                 consultation=consultation, starts_at=starts_at, by=signed_in_user(request)
             ),
         )

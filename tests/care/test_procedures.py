@@ -142,3 +142,44 @@ def test_two_front_desk_users_booking_one_time_for_two_plans_exactly_one_books(
     )
     assert sum(not isinstance(r, Exception) for r in twice) == 1, twice
     assert Consultation.objects.filter(consultation_type__slug="injection-procedure").count() == 2
+
+
+def test_moving_the_procedure_reissues_the_estimate_with_the_new_date(
+    case, physician, front_desk, login
+) -> None:
+    """The estimate names the procedure's date (45 CFR 149.610(c)(1)(ii)): a moved
+    procedure gets a new estimate with the new date; the first is kept."""
+    shared_plan(case, physician, "prp")
+    booked = procedures.procedure_book(
+        case=case, starts_at=slot(physician, days_ahead=20), booked_by=front_desk
+    )
+    first = latest_estimate(case)
+    issued = case.estimates.count()
+    later = slot(physician, days_ahead=30)
+    client = login(front_desk)
+    url = reverse("frontdesk:reschedule", kwargs={"public_id": booked.public_id})
+    assert client.post(url, {"starts_at": later.isoformat()}).status_code == 302
+    moved = latest_estimate(case)
+    assert moved != first and moved.service_date == timezone.localdate(later)
+    assert case.estimates.count() == issued + 1
+    first.refresh_from_db()
+    assert first.service_date == timezone.localdate(booked.starts_at)
+    due = EstimateDue.objects.filter(reason="scheduled").order_by("-opened_at").first()
+    assert due is not None and due.service_on == moved.service_date
+    assert due.fulfilled_by == moved
+
+
+def test_moving_a_consultation_that_is_not_the_procedure_issues_no_estimate(
+    case, physician, front_desk, login
+) -> None:
+    from intake.scheduling import consultation_book
+
+    consultation = consultation_book(
+        case=case, starts_at=slot(physician, days_ahead=20), booked_by=front_desk
+    )
+    client = login(front_desk)
+    url = reverse("frontdesk:reschedule", kwargs={"public_id": consultation.public_id})
+    later = slot(physician, days_ahead=30)
+    issued = case.estimates.count()
+    assert client.post(url, {"starts_at": later.isoformat()}).status_code == 302
+    assert case.estimates.count() == issued
