@@ -653,14 +653,14 @@ def _audit(first_case: int) -> None:
 
 # The options treated cases get, in turn, with what their record must hold.
 TREATED_OPTIONS = ["prp", "dextrose-prolotherapy", "bone-marrow-stem-cells", "allograft"]
-# A procedure takes the end of a physician's day (16:00, after the last consultation of
-# 15:30-16:00), so it never overlaps a seeded consultation.
-PROCEDURE_TIME = time(16)
+# A procedure (90 minutes) takes 11:45-13:15, between the 11:00 consultation (45
+# minutes) and the 13:30 one, so it never overlaps a seeded consultation.
+PROCEDURE_TIME = time(11, 45)
 
 
 def _followups(scale: Scale, first_case: int, desk: int) -> int:
     """One in ``scale.treated_every`` booked cases was treated on a past working day:
-    a shared plan, the procedure's consultation (at 16:00, one a day per physician),
+    a shared plan, the procedure's consultation (at 11:45, one a day per physician),
     the procedure record, and the follow-up
     series with the clinic's time points. A follow-up whose window has closed was
     answered (three in four) or missed; one whose window is open is open (or, one in
