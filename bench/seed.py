@@ -79,9 +79,9 @@ class Scale:
     # and drafts that the step scenario saves again and again.
     ready_drafts: int
     step_drafts: int
-    # One in this many booked cases whose consultation is past was treated and has
-    # follow-ups (large: over 10,000 series, 40,000 follow-ups).
-    treated_every: int
+    # Booked cases that were treated and have follow-ups, spread over the physicians
+    # (large: 12,000 procedures, so 48,000 follow-ups at four time points).
+    treated: int
 
 
 SCALES = {
@@ -95,7 +95,7 @@ SCALES = {
         to_book=600,
         ready_drafts=600,
         step_drafts=16,
-        treated_every=2,
+        treated=60,
     ),
     "large": Scale(
         "large",
@@ -107,7 +107,7 @@ SCALES = {
         to_book=4_000,
         ready_drafts=4_000,
         step_drafts=16,
-        treated_every=6,
+        treated=12_000,
     ),
 }
 
@@ -659,10 +659,10 @@ PROCEDURE_TIME = time(11, 45)
 
 
 def _followups(scale: Scale, first_case: int, desk: int) -> int:
-    """One in ``scale.treated_every`` booked cases was treated on a past working day:
-    a shared plan, the procedure's consultation (at 11:45, one a day per physician),
-    the procedure record, and the follow-up
-    series with the clinic's time points. A follow-up whose window has closed was
+    """``scale.treated`` booked cases, an equal share of each physician's, were
+    treated on a past working day: a shared plan, the procedure's consultation (at
+    11:45, one a day per physician), the procedure record, and the follow-up series
+    with the clinic's time points. A follow-up whose window has closed was
     answered (three in four) or missed; one whose window is open is open (or, one in
     three, answered already); later ones are planned. Answers vary by case so that the
     report's medians and shares are not constant. Returns how many follow-ups."""
@@ -695,11 +695,14 @@ def _followups(scale: Scale, first_case: int, desk: int) -> int:
             "main_complaint__pain_now",
         )
         .order_by("pk")
-    )[:: scale.treated_every]
+    )
     # Each physician's procedures are spread over the past year's working days (one a
     # day at most), newest first, so the follow-ups are in every state.
     past = list(_working_days(today - timedelta(days=365), today - timedelta(days=1)))[::-1]
-    per_physician = Counter(case.assigned_to_id for case in chosen)
+    quota = -(-scale.treated // len({case.assigned_to_id for case in chosen}))
+    if quota > len(past):
+        raise ValueError("More procedures per physician than working days in the year.")
+    stride = len(past) // quota
     done: Counter[int] = Counter()
     plans, consultations, records, series, followups, responses = [], [], [], [], [], []
     for n, case in enumerate(chosen):
@@ -707,8 +710,7 @@ def _followups(scale: Scale, first_case: int, desk: int) -> int:
         physician = case.assigned_to_id
         if physician is None or complaint is None:
             continue
-        stride = max(1, len(past) // per_physician[physician])
-        if done[physician] * stride >= len(past):
+        if done[physician] >= quota:
             continue
         day = past[done[physician] * stride]
         done[physician] += 1
