@@ -23,6 +23,8 @@ def patient_followups(context: dict[str, Any], case: Case) -> dict[str, Any]:
         "series": series,
         "preference": preference_of(case.patient),
         "csrf_token": context.get("csrf_token"),
+        # An inclusion tag's template does not see the context processors' values.
+        "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
     }
 

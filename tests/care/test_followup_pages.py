@@ -124,6 +124,16 @@ def test_the_care_page_shows_progress_as_a_chart_and_a_table(login, patient, tre
     assert '<th scope="row">6 weeks</th>' in page
 
 
+def test_the_care_page_says_whom_to_call_about_the_treated_area(
+    login, patient, treated, settings
+) -> None:
+    settings.CLINIC_NAME, settings.CLINIC_PHONE = "Riverside Clinic", "+1 201 555 0100"
+    care = reverse("care:patient_care", args=[treated.series.case.public_id])
+    text = " ".join(strip_tags(login(patient).get(care).content.decode()).split())
+    assert "call Riverside Clinic at +1 201 555 0100" in text
+    assert "call ." not in text and "call  at" not in text
+
+
 def test_the_patient_opts_out_and_chooses_texts(login, patient, treated) -> None:
     client = login(patient)
     response = client.post(
