@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from care.models import EstimateDue, GoodFaithEstimate, PlanItem, ProcedureRecord, TreatmentPlan
 from intake.models import Case, Consultation
@@ -71,16 +72,34 @@ def front_desk_estimates(*, today: date, issued_limit: int = 50) -> FrontDeskEst
             "-issued_at", "-pk"
         )[:issued_limit]
     )
+    # A case whose latest shared plan still has sessions to do, with no procedure
+    # booked or under way: one recorded procedure per session of the plan.
+    latest_plan = TreatmentPlan.objects.shared().filter(case=OuterRef("pk")).order_by("-version")
+    sessions_done = (
+        ProcedureRecord.objects.filter(plan=OuterRef("latest_plan"))
+        .order_by()
+        .values("plan")
+        .annotate(done=Count("pk"))
+        .values("done")
+    )
     to_book = list(
-        Case.objects.filter(
-            Exists(TreatmentPlan.objects.shared().filter(case=OuterRef("pk"))),
-            ~Exists(
+        Case.objects.annotate(
+            latest_plan=Subquery(latest_plan.values("pk")[:1]),
+            sessions=Subquery(latest_plan.values("sessions")[:1]),
+            sessions_done=Coalesce(Subquery(sessions_done), 0),
+        )
+        .filter(
+            latest_plan__isnull=False,
+            sessions_done__lt=F("sessions"),
+        )
+        .exclude(
+            Exists(
                 Consultation.objects.filter(
                     case=OuterRef("pk"),
-                    state=Consultation.State.BOOKED,
+                    state__in=[Consultation.State.BOOKED, Consultation.State.CHECKED_IN],
                     consultation_type__slug="injection-procedure",
                 )
-            ),
+            )
         )
         .select_related("intake")
         .only("public_id", "reference", "patient_id", "intake__legal_name")

@@ -310,3 +310,15 @@ def test_recording_while_the_front_desk_completes_queues_up(physician, patient, 
     consultation.refresh_from_db()
     assert consultation.state == "completed"
     assert consultation.case.events.filter(kind="completed").count() == 1
+
+
+def test_a_treated_case_leaves_the_front_desks_list_of_procedures_to_book(
+    case, physician, front_desk
+) -> None:
+    from tests.care.followup_helpers import treat
+
+    shared_plan(case, physician, "prp")
+    today = timezone.localdate()
+    assert case in selectors.front_desk_estimates(today=today).to_book
+    treat(case, physician, front_desk)
+    assert case not in selectors.front_desk_estimates(today=today).to_book
