@@ -11,10 +11,12 @@ list and the outcomes report have something to show.
 - Nora (right hip, dextrose) was treated 4 months ago: answered at 6 weeks, missed
   at 3 months.
 
-Built through the services the pages use. Only times are set in the past directly:
-the procedure's consultation (as ``care.demo`` does; no service books the past) and
-the moments each follow-up was answered, which the service stamps with "now". Never
-run on a real clinic (seed_demo refuses).
+They said at intake that they use insurance, so no Good Faith Estimate is owed (an
+estimate issued at booking would name the day the demo first books, not the day it
+then moves the procedure back to). Built through the services the pages use. Only
+times are set in the past directly: the procedure's consultation (as ``care.demo``
+does; no service books the past) and the moments each follow-up was answered, which
+the service stamps with "now". Never run on a real clinic (seed_demo refuses).
 """
 
 from dataclasses import dataclass
@@ -75,6 +77,7 @@ STORIES = [
             medicines="Paracetamol when needed",
             goals="Walk to the shops and back without stopping.",
             interested=("prp",),
+            payment="insurance",
         ),
         "prp",
         "M17.11",
@@ -100,6 +103,7 @@ STORIES = [
             medicines="Metformin 500 mg twice daily",
             goals="Get back to cycling.",
             interested=("prp",),
+            payment="insurance",
         ),
         "prp",
         "M17.12",
@@ -121,6 +125,7 @@ STORIES = [
             medicines="Naproxen 250 mg when needed",
             goals="Sleep through the night.",
             interested=("dextrose-prolotherapy",),
+            payment="insurance",
         ),
         "dextrose-prolotherapy",
         "M16.11",
@@ -176,7 +181,8 @@ def _treated(story: FollowUpStory, patient: User, front_desk: User) -> FollowUp 
     procedure.refresh_from_db()
     consultation_move(consultation=procedure, action="check_in", by=front_desk)
     consultation_move(consultation=procedure, action="complete", by=front_desk)
-    back = timedelta(days=story.days_ago)
+    # Back to its day, at 10:00 (the clock's time of day would put it at night).
+    back = procedure.starts_at - _local(timezone.localdate() - timedelta(days=story.days_ago), 10)
     Consultation.objects.filter(pk=procedure.pk).update(
         starts_at=F("starts_at") - back, ends_at=F("ends_at") - back
     )

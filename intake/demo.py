@@ -54,6 +54,8 @@ class DemoCase:
     screening_yes: tuple[str, ...] = ()
     red_flags_yes: tuple[str, ...] = ()
     interested: tuple[str, ...] = ()
+    # Step 7: self-pay patients are owed a Good Faith Estimate.
+    payment: str = "self_pay"
 
 
 MARIA_KNEE = DemoCase(
@@ -184,9 +186,9 @@ def demo_complete_draft(patient: User, demo: DemoCase) -> Intake:
             "goals": demo.goals,
             "preferred_days": ["tue", "thu"],
             "preferred_times": ["morning"],
-            "payment": "self_pay",
-            "insurance_carrier": "",
-            "insurance_member_id": "",
+            "payment": demo.payment,
+            "insurance_carrier": "Demo Health Plan" if demo.payment == "insurance" else "",
+            "insurance_member_id": "DEMO-0001" if demo.payment == "insurance" else "",
         },
         interested=TreatmentOption.objects.filter(slug__in=demo.interested),
     )
