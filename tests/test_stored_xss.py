@@ -566,6 +566,7 @@ NOT_TYPED: dict[str, str] = {
     "TreatmentOption.cost_unit_es": SPANISH_COLUMN,
     "TreatmentOption.patient_description_es": SPANISH_COLUMN,
     "TreatmentOption.regulatory_note_es": SPANISH_COLUMN,
+    "FollowUpTimepoint.name_es": SPANISH_COLUMN,
     "User.password": "a password hash, never shown",
     "PhysicianProfile.npi_number": "ten digits (validated)",
     "Intake.phone": "a phone number (validated; see test_phone_numbers_refuse_markup...)",
