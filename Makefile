@@ -38,7 +38,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 messages: $(VENV)/.runtime-installed
 	$(PY) manage.py makemessages --locale es --no-obsolete --ignore '.venv*' \
 	  --ignore node_modules --ignore staticfiles --ignore tests --ignore bench \
-	  --ignore care --add-location file
+	  --add-location file
 
 run: $(VENV)/.runtime-installed $(MO_FILES)
 	@SITE_URL=$(SITE_URL) $(WITH_DB) sh -c '$(PY) manage.py migrate --noinput \

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 WIDTH, HEIGHT = 360, 180
 LEFT, RIGHT, TOP, BOTTOM = 40, 40, 34, 36
@@ -54,10 +55,10 @@ def line_chart(
         ),
         format_html('<title id="{}-title">{}</title>', chart_id, title),
         format_html(
-            '<desc id="{}-desc">{} ({}). The table below gives the same numbers.</desc>',
+            '<desc id="{}-desc">{}</desc>',
             chart_id,
-            title,
-            better,
+            gettext("%(title)s (%(better)s). The table below gives the same numbers.")
+            % {"title": title, "better": better},
         ),
     ]
     parts.append(

@@ -5,12 +5,13 @@ questions; and the front desk's call result."""
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from care.models import FollowUpCall, FollowUpResponse
 from care.services.followups import COMPLICATIONS, FollowUpAnswers
 from intake.forms import YES_NO, InstrumentForm
 
-GLOBAL_QUESTION = "Compared with before the treatment, how is the treated area now?"
+GLOBAL_QUESTION = _("Compared with before the treatment, how is the treated area now?")
 
 
 class FollowUpForm(InstrumentForm):
@@ -19,7 +20,7 @@ class FollowUpForm(InstrumentForm):
         choices=[(str(v), label) for v, label in reversed(FollowUpResponse.GlobalChange.choices)],
         coerce=int,
         widget=forms.RadioSelect,
-        error_messages={"required": "Please choose an answer."},
+        error_messages={"required": _("Please choose an answer.")},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -29,7 +30,7 @@ class FollowUpForm(InstrumentForm):
                 label=question,
                 choices=YES_NO,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Please answer yes or no."},
+                error_messages={"required": _("Please answer yes or no.")},
             )
 
     def complication_fields(self) -> list[forms.BoundField]:
@@ -46,10 +47,10 @@ class FollowUpForm(InstrumentForm):
 
 class PreferencesForm(forms.Form):
     texts_agreed = forms.BooleanField(
-        required=False, label="Also send me a text message when a questionnaire is waiting"
+        required=False, label=_("Also send me a text message when a questionnaire is waiting")
     )
     opted_out = forms.BooleanField(
-        required=False, label="I do not want to receive follow-up questionnaires"
+        required=False, label=_("I do not want to receive follow-up questionnaires")
     )
 
 

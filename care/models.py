@@ -19,7 +19,10 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
+from clinic.i18n import in_language
 from clinic.models import history
 from intake.models import Case, Complaint
 from treatments.models import BodyRegion, Condition, TreatmentOption
@@ -29,6 +32,24 @@ ICD10_CM = RegexValidator(
     "An ICD-10-CM code looks like M17.12: a letter, two characters, then an optional "
     "dot and up to four more.",
 )
+
+
+def treated_target(side: str, body_region: BodyRegion) -> str:
+    """ "Left knee", "Rodilla (lado izquierdo)": the side and the region in the
+    active language (Spanish puts the side after the region, and its gender would
+    follow the region's, so it says "lado")."""
+    region = body_region.shown_name.lower()
+    if side == Complaint.Side.LEFT:
+        text = _("left %(region)s")
+    elif side == Complaint.Side.RIGHT:
+        text = _("right %(region)s")
+    elif side == Complaint.Side.BOTH:
+        text = _("both %(region)s")
+    else:
+        return region.capitalize()
+    return str(text % {"region": region}).capitalize()
+
+
 NPI = RegexValidator(r"^\d{10}$", "An NPI number has 10 digits.")
 TIN = RegexValidator(r"^\d{2}-?\d{7}$", "A tax identification number has 9 digits (12-3456789).")
 
@@ -195,13 +216,13 @@ class TreatmentPlan(models.Model):
     highest shared version."""
 
     class Guidance(models.TextChoices):
-        ULTRASOUND = "ultrasound", "Ultrasound"
-        FLUOROSCOPY = "fluoroscopy", "Fluoroscopy (X-ray)"
-        NONE = "none", "None (landmark-guided)"
+        ULTRASOUND = "ultrasound", _("Ultrasound")
+        FLUOROSCOPY = "fluoroscopy", _("Fluoroscopy (X-ray)")
+        NONE = "none", _("None (landmark-guided)")
 
     class HarvestSource(models.TextChoices):
-        BONE_MARROW = "bone_marrow", "Bone marrow (back of the hip bone)"
-        ADIPOSE = "adipose", "Fat tissue (abdomen)"
+        BONE_MARROW = "bone_marrow", _("Bone marrow (back of the hip bone)")
+        ADIPOSE = "adipose", _("Fat tissue (abdomen)")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="treatment_plans")
@@ -266,8 +287,7 @@ class TreatmentPlan(models.Model):
 
     @property
     def target(self) -> str:
-        side = "" if self.side == Complaint.Side.NOT_APPLICABLE else f"{self.get_side_display()} "
-        return f"{side}{self.body_region.name.lower()}".capitalize()
+        return treated_target(self.side, self.body_region)
 
 
 class PlannedOption(models.Model):
@@ -639,12 +659,12 @@ class ProcedureRecord(models.Model):
         DONOR_TISSUE = "donor_tissue", "Donor tissue (allograft)"
 
     class HarvestSite(models.TextChoices):
-        ILIAC_LEFT = "iliac_left", "Back of the left hip bone (posterior iliac crest)"
-        ILIAC_RIGHT = "iliac_right", "Back of the right hip bone (posterior iliac crest)"
-        ILIAC_BOTH = "iliac_both", "Back of both hip bones (posterior iliac crests)"
-        ABDOMEN = "abdomen", "Abdomen (fat)"
-        FLANK = "flank", "Flank (fat)"
-        THIGH = "thigh", "Thigh (fat)"
+        ILIAC_LEFT = "iliac_left", _("Back of the left hip bone (posterior iliac crest)")
+        ILIAC_RIGHT = "iliac_right", _("Back of the right hip bone (posterior iliac crest)")
+        ILIAC_BOTH = "iliac_both", _("Back of both hip bones (posterior iliac crests)")
+        ABDOMEN = "abdomen", _("Abdomen (fat)")
+        FLANK = "flank", _("Flank (fat)")
+        THIGH = "thigh", _("Thigh (fat)")
 
     class Complication(models.TextChoices):
         NONE = "none", "None"
@@ -734,8 +754,7 @@ class ProcedureRecord(models.Model):
 
     @property
     def target(self) -> str:
-        side = "" if self.side == Complaint.Side.NOT_APPLICABLE else f"{self.get_side_display()} "
-        return f"{side}{self.body_region.name.lower()}".capitalize()
+        return treated_target(self.side, self.body_region)
 
 
 # --- Follow-up outcomes (issue 21) -----------------------------------------------------
@@ -753,6 +772,13 @@ class FollowUpTimepoint(models.Model):
     ``0007_seed_followup_timepoints``)."""
 
     name = models.CharField(max_length=40, unique=True, help_text='As patients read it: "6 weeks".')
+    name_es = models.CharField(
+        "name in Spanish",
+        max_length=40,
+        blank=True,
+        help_text='As patients reading Spanish read it: "6 semanas"; the English is shown '
+        "while it is empty.",
+    )
     days_after = models.PositiveSmallIntegerField(
         unique=True, validators=[MinValueValidator(1), MaxValueValidator(1100)]
     )
@@ -902,6 +928,16 @@ class FollowUp(models.Model):
     def __str__(self) -> str:
         return f"{self.label} follow-up ({self.get_state_display()})"
 
+    @property
+    def shown_label(self) -> str:
+        """The time point's name as the patient reads it: the Spanish name of the
+        schedule's time point while it is named as when this follow-up was planned
+        (a renamed time point keeps the label copied in)."""
+        if (translation.get_language() or "en").startswith("en"):
+            return self.label
+        timepoint = self.timepoint
+        return in_language(timepoint, "name") if timepoint.name == self.label else self.label
+
 
 class FollowUpContact(models.Model):
     """Each message sent for a follow-up (invitation, first and second reminder): the
@@ -958,13 +994,13 @@ class FollowUpResponse(models.Model):
     more points worse than baseline)."""
 
     class GlobalChange(models.IntegerChoices):
-        VERY_MUCH_WORSE = -3, "Very much worse"
-        MUCH_WORSE = -2, "Much worse"
-        A_LITTLE_WORSE = -1, "A little worse"
-        ABOUT_THE_SAME = 0, "About the same"
-        A_LITTLE_BETTER = 1, "A little better"
-        MUCH_BETTER = 2, "Much better"
-        VERY_MUCH_BETTER = 3, "Very much better"
+        VERY_MUCH_WORSE = -3, _("Very much worse")
+        MUCH_WORSE = -2, _("Much worse")
+        A_LITTLE_WORSE = -1, _("A little worse")
+        ABOUT_THE_SAME = 0, _("About the same")
+        A_LITTLE_BETTER = 1, _("A little better")
+        MUCH_BETTER = 2, _("Much better")
+        VERY_MUCH_BETTER = 3, _("Very much better")
 
     followup = models.OneToOneField(FollowUp, on_delete=models.PROTECT, related_name="response")
     answers = models.JSONField(help_text="Instrument slug to {item position: option value}.")

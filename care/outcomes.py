@@ -11,6 +11,7 @@ from statistics import median
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils.translation import gettext
 
 from care.models import FollowUp, FollowUpCall, FollowUpContact, FollowUpSeries, FollowUpTimepoint
 from clinic.models import User
@@ -64,7 +65,7 @@ def _progress(series: FollowUpSeries) -> SeriesProgress:
     followups = list(series.followups.all())
     points = [
         ProgressPoint(
-            label="Before treatment",
+            label=gettext("Before treatment"),
             when=series.treated_on,
             pain=series.baseline_pain,
             function=series.baseline_function,
@@ -79,7 +80,7 @@ def _progress(series: FollowUpSeries) -> SeriesProgress:
         base_pain, base_function = series.baseline_pain, series.baseline_function
         points.append(
             ProgressPoint(
-                label=followup.label,
+                label=followup.shown_label,
                 when=followup.due_on,
                 pain=response.pain,
                 function=response.function_score,
@@ -102,7 +103,9 @@ def series_of(case: Case) -> list[SeriesProgress]:
         .prefetch_related(
             Prefetch(
                 "followups",
-                queryset=FollowUp.objects.select_related("response").order_by("due_on"),
+                queryset=FollowUp.objects.select_related("response", "timepoint").order_by(
+                    "due_on"
+                ),
             )
         )
         .order_by("-treated_on", "-pk")

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from care import selectors
@@ -407,7 +408,9 @@ def estimate_request(request: HttpRequest, public_id: UUID) -> HttpResponse:
     except ClinicError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Thank you: the clinic will send your Good Faith Estimate.")
+        messages.success(
+            request, gettext("Thank you: the clinic will send your Good Faith Estimate.")
+        )
     return redirect("care:patient_care", public_id=case.public_id)
 
 
@@ -468,7 +471,7 @@ def estimate_acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
     estimates.estimate_acknowledge(
         estimate=document, patient=signed_in_user(request), ip_address=client_ip(request)
     )
-    messages.success(request, "Thank you: your receipt of the estimate is recorded.")
+    messages.success(request, gettext("Thank you: your receipt of the estimate is recorded."))
     return redirect("care:estimate", public_id=document.public_id)
 
 
@@ -485,7 +488,9 @@ def instructions_acknowledge(request: HttpRequest, public_id: UUID) -> HttpRespo
     except ClinicError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Thank you: we have recorded that you read the instructions.")
+        messages.success(
+            request, gettext("Thank you: we have recorded that you read the instructions.")
+        )
     return redirect("care:patient_care", public_id=procedure.case.public_id)
 
 

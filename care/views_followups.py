@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from care import charts, outcomes
@@ -43,23 +44,23 @@ from clinic.roles import Role, role_of
 
 def progress_charts(progress: outcomes.SeriesProgress, prefix: str) -> dict[str, Any]:
     points = progress.points
-    labels = ["Before" if p.is_baseline else p.label for p in points]
+    labels = [gettext("Before") if p.is_baseline else p.label for p in points]
     return {
         "pain_chart": charts.line_chart(
-            title="Pain (0–10)",
+            title=gettext("Pain (0–10)"),
             labels=labels,
             values=[p.pain for p in points],
             maximum=10,
             chart_id=f"{prefix}-pain",
-            better="lower is better",
+            better=gettext("lower is better"),
         ),
         "function_chart": charts.line_chart(
-            title="Daily activities (0–100)",
+            title=gettext("Daily activities (0–100)"),
             labels=labels,
             values=[p.function for p in points],
             maximum=100,
             chart_id=f"{prefix}-function",
-            better="higher is better",
+            better=gettext("higher is better"),
         ),
     }
 
@@ -115,7 +116,7 @@ def followup(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return _questionnaire(request, item, FollowUpForm(instruments=instruments))
     form = FollowUpForm(request.POST, instruments=instruments)
     if not form.is_valid():
-        form.add_error(None, "Some questions are not answered yet; they are marked below.")
+        form.add_error(None, gettext("Some questions are not answered yet; they are marked below."))
         return _questionnaire(request, item, form)
     try:
         followups.followup_answer(
@@ -124,7 +125,7 @@ def followup(request: HttpRequest, public_id: UUID) -> HttpResponse:
     except ClinicError as error:
         form.add_error(None, str(error))
         return _questionnaire(request, item, form)
-    messages.success(request, "Thank you: your answers are saved.")
+    messages.success(request, gettext("Thank you: your answers are saved."))
     return redirect("care:followup", public_id=item.public_id)
 
 
@@ -139,7 +140,7 @@ def followup_preferences(request: HttpRequest) -> HttpResponse:
             texts_agreed=form.cleaned_data["texts_agreed"],
             opted_out=form.cleaned_data["opted_out"],
         )
-        messages.success(request, "Your follow-up choices are saved.")
+        messages.success(request, gettext("Your follow-up choices are saved."))
     back = request.POST.get("case", "")
     case = me.cases.filter(public_id=back).first() if _is_uuid(back) else None
     if case is not None:

@@ -720,8 +720,15 @@ ImagingStudyFormSet = formset_factory(
 )
 
 
+class TreatmentOptionsField(forms.ModelMultipleChoiceField):
+    """The catalog's options named in the page's language."""
+
+    def label_from_instance(self, obj: TreatmentOption) -> str:
+        return obj.shown_name
+
+
 class GoalsForm(forms.ModelForm[Intake]):
-    interested_options = forms.ModelMultipleChoiceField(
+    interested_options = TreatmentOptionsField(
         queryset=TreatmentOption.objects.offered(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

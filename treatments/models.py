@@ -78,6 +78,15 @@ class TreatmentOption(models.Model):
     )
     patient_description = models.TextField()
     regulatory_note = models.TextField(help_text="Shown to patients beside the option.")
+    # Spanish (issue 23): shown while the page is in Spanish; the English while empty.
+    name_es = models.CharField("name in Spanish", max_length=120, blank=True)
+    short_name_es = models.CharField("short name in Spanish", max_length=40, blank=True)
+    typical_sessions_es = models.CharField(
+        "typical sessions in Spanish", max_length=120, blank=True
+    )
+    cost_unit_es = models.CharField("cost unit in Spanish", max_length=60, blank=True)
+    patient_description_es = models.TextField("patient description in Spanish", blank=True)
+    regulatory_note_es = models.TextField("regulatory note in Spanish", blank=True)
     is_offered = models.BooleanField(default=True)
 
     objects = TreatmentOptionQuerySet.as_manager()
@@ -93,6 +102,30 @@ class TreatmentOption(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_name(self) -> str:
+        return in_language(self, "name")
+
+    @property
+    def shown_short_name(self) -> str:
+        return in_language(self, "short_name")
+
+    @property
+    def shown_typical_sessions(self) -> str:
+        return in_language(self, "typical_sessions")
+
+    @property
+    def shown_cost_unit(self) -> str:
+        return in_language(self, "cost_unit")
+
+    @property
+    def shown_patient_description(self) -> str:
+        return in_language(self, "patient_description")
+
+    @property
+    def shown_regulatory_note(self) -> str:
+        return in_language(self, "regulatory_note")
 
 
 class Condition(models.Model):

@@ -14,7 +14,8 @@ from datetime import date, datetime
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from care.business_days import BusinessCalendar
 from care.models import (
@@ -31,7 +32,7 @@ from clinic.errors import ClinicError
 from clinic.models import User
 from clinic.policy import FRONT_DESK_ROLES, may_plan_care
 from clinic.roles import Role, role_of
-from clinic.services import email_queue
+from clinic.services import email_queue, patient_language
 from intake.models import Case, Consultation, Intake
 
 # Who gets an estimate without asking: the intake's step 7 answer. A patient who
@@ -126,15 +127,30 @@ def estimate_due_open(
     return due
 
 
+def care_document_notify(*, patient: User, link: str) -> None:
+    """Tells the patient, in their language, that a document (an estimate, their
+    instructions) waits on their care page; the e-mail names no health detail."""
+    with translation.override(patient_language(patient)):
+        email_queue(
+            to=patient.email,
+            subject=gettext("A document from %(clinic)s is waiting for you")
+            % {"clinic": settings.CLINIC_NAME},
+            template="emails/care_document.txt",
+            context={"name": patient.full_name, "link": link},
+        )
+
+
 def estimate_request(*, case: Case, patient: User, now: datetime | None = None) -> EstimateDue:
     """The patient asks for a Good Faith Estimate: due within 3 business days. One
     open request at a time."""
     if case.patient_id != patient.pk:
-        raise ClinicError("This is not your case.")
+        raise ClinicError(gettext("This is not your case."))
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.estimates_due.open().filter(reason=EstimateDue.Reason.REQUESTED).exists():
-            raise ClinicError("You have already asked; the clinic will send your estimate.")
+            raise ClinicError(
+                gettext("You have already asked; the clinic will send your estimate.")
+            )
         due = estimate_due_open(
             case=locked,
             reason=EstimateDue.Reason.REQUESTED,
@@ -246,12 +262,7 @@ def estimate_issue(
             f"From plan version {plan.version}; total ${estimate.total:,.2f}.",
         )
         link = settings.SITE_URL + reverse("care:patient_care", args=[locked.public_id])
-        email_queue(
-            to=locked.patient.email,
-            subject=f"A document from {settings.CLINIC_NAME} is waiting for you",
-            template="emails/care_document.txt",
-            context={"name": locked.patient.full_name, "link": link},
-        )
+        care_document_notify(patient=locked.patient, link=link)
     return estimate
 
 
@@ -261,7 +272,7 @@ def estimate_acknowledge(
     """The patient confirms they received the estimate (once; a second click is a
     no-op that returns the first receipt)."""
     if role_of(patient) != Role.PATIENT or estimate.case.patient_id != patient.pk:
-        raise ClinicError("This estimate is not yours.")
+        raise ClinicError(gettext("This estimate is not yours."))
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=estimate.case_id)
         existing = EstimateAcknowledgement.objects.filter(estimate=estimate).first()

@@ -24,7 +24,10 @@ from functools import partial
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrPromise
 
 from care.models import (
     CareEvent,
@@ -40,7 +43,7 @@ from care.models import (
 from clinic.errors import ClinicError
 from clinic.models import User
 from clinic.policy import may_plan_care, require_front_desk
-from clinic.services import email_queue
+from clinic.services import email_queue, patient_language
 from intake.models import Case, Instrument
 from intake.scoring import instrument_score
 
@@ -53,10 +56,10 @@ INSTRUMENTS = (PAIN, PERCENT_NORMAL, DAILY_ACTIVITIES)
 PAIN_WORSE_BY = 2
 
 COMPLICATIONS = {
-    "redness_swelling": "Redness, heat or swelling of the treated area that got worse",
-    "fever": "A fever",
-    "new_pain": "A new pain, or a pain much worse than before",
-    "saw_doctor": "A visit to a doctor, urgent care or a hospital because of the treatment",
+    "redness_swelling": _("Redness, heat or swelling of the treated area that got worse"),
+    "fever": _("A fever"),
+    "new_pain": _("A new pain, or a pain much worse than before"),
+    "saw_doctor": _("A visit to a doctor, urgent care or a hospital because of the treatment"),
 }
 
 
@@ -220,10 +223,10 @@ def followup_link(followup: FollowUp) -> str:
     return settings.SITE_URL + reverse("care:followup", args=[followup.public_id])
 
 
-SUBJECTS: dict[str, str] = {
-    FollowUpContact.Kind.INVITATION: "A short questionnaire from {clinic} is waiting for you",
-    FollowUpContact.Kind.REMINDER_1: "Reminder: a short questionnaire from {clinic}",
-    FollowUpContact.Kind.REMINDER_2: "Last reminder: a short questionnaire from {clinic}",
+SUBJECTS: dict[str, StrPromise] = {
+    FollowUpContact.Kind.INVITATION: _("A short questionnaire from %(clinic)s is waiting for you"),
+    FollowUpContact.Kind.REMINDER_1: _("Reminder: a short questionnaire from %(clinic)s"),
+    FollowUpContact.Kind.REMINDER_2: _("Last reminder: a short questionnaire from %(clinic)s"),
 }
 
 
@@ -235,22 +238,22 @@ def _contact(followup: FollowUp, kind: str) -> bool:
     phone = str(followup.series.case.intake.phone or "")
     text = bool(phone) and preference.texts_agreed
     try:
-        with transaction.atomic():
+        # In the patient's language, whatever the language of the task that sends it.
+        with transaction.atomic(), translation.override(patient_language(patient)):
             FollowUpContact.objects.create(followup=followup, kind=kind, texted=text)
             link = followup_link(followup)
             email_queue(
                 to=patient.email,
-                subject=SUBJECTS[kind].format(clinic=settings.CLINIC_NAME),
+                subject=SUBJECTS[kind] % {"clinic": settings.CLINIC_NAME},
                 template="emails/followup.txt",
                 context={"name": patient.full_name, "link": link, "closes_on": followup.closes_on},
             )
             if text:
                 from intake.notifications import sms_send
 
-                message = (
-                    f"{settings.CLINIC_NAME}: a short questionnaire is waiting for you. "
-                    f"Please log in: {link}"
-                )
+                message = gettext(
+                    "%(clinic)s: a short questionnaire is waiting for you. Please log in: %(link)s"
+                ) % {"clinic": settings.CLINIC_NAME, "link": link}
                 transaction.on_commit(partial(sms_send, to=phone, text=message), robust=True)
     except IntegrityError:
         return False
@@ -352,11 +355,13 @@ def followup_instruments() -> list[Instrument]:
 def attention_reasons(
     *, answers: FollowUpAnswers, pain: int, baseline_pain: int | None
 ) -> list[str]:
-    reasons = [
-        COMPLICATIONS[name]
-        for name in COMPLICATIONS
-        if getattr(answers, name)  # the complication questions answered "yes"
-    ]
+    # Written for the physician, who reads English whatever the patient reads.
+    with translation.override("en"):
+        reasons = [
+            str(COMPLICATIONS[name])
+            for name in COMPLICATIONS
+            if getattr(answers, name)  # the complication questions answered "yes"
+        ]
     if baseline_pain is not None and pain - baseline_pain >= PAIN_WORSE_BY:
         reasons.append(f"Pain {pain}/10, {pain - baseline_pain} worse than before treatment")
     return reasons
@@ -369,7 +374,9 @@ def followup_answer(
     pain at least 2 points worse than baseline, puts the follow-up in front of the
     case's physician (the review queue's "follow-up needs attention")."""
     if not -3 <= answers.global_change <= 3:
-        raise ClinicError("Choose how the treated area is compared with before the treatment.")
+        raise ClinicError(
+            gettext("Choose how the treated area is compared with before the treatment.")
+        )
     instruments = followup_instruments()
     scores: dict[str, Decimal] = {}
     for instrument in instruments:
@@ -377,7 +384,10 @@ def followup_answer(
         try:
             scores[instrument.slug] = instrument_score(instrument=instrument, answers=given)
         except ValueError as error:
-            raise ClinicError(f"Please answer every question of “{instrument.name}”.") from error
+            raise ClinicError(
+                gettext("Please answer every question of “%(questionnaire)s”.")
+                % {"questionnaire": instrument.shown_name}
+            ) from error
     now = timezone.now()
     with transaction.atomic():
         locked = (
@@ -386,11 +396,11 @@ def followup_answer(
             .get(pk=followup.pk)
         )
         if locked.series.patient_id != patient.pk:
-            raise ClinicError("This questionnaire is not yours.")
+            raise ClinicError(gettext("This questionnaire is not yours."))
         if locked.state == FollowUp.State.ANSWERED:
-            raise ClinicError("You have already answered this questionnaire. Thank you.")
+            raise ClinicError(gettext("You have already answered this questionnaire. Thank you."))
         if locked.state != FollowUp.State.OPEN:
-            raise ClinicError("This questionnaire is not open for answers.")
+            raise ClinicError(gettext("This questionnaire is not open for answers."))
         pain = int(scores[PAIN])
         reasons = attention_reasons(
             answers=answers, pain=pain, baseline_pain=locked.series.baseline_pain

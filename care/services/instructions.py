@@ -17,7 +17,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from care.models import (
     CareEvent,
@@ -26,11 +28,11 @@ from care.models import (
     InstructionTemplate,
     ProcedureInstruction,
 )
+from care.services.estimates import care_document_notify
 from care.services.procedures import PROCEDURE_TYPE, procedure_plan
 from clinic.errors import ClinicError
 from clinic.models import User
 from clinic.policy import may_plan_care, require_physician
-from clinic.services import email_queue
 from intake.models import Case, Consultation
 
 
@@ -130,10 +132,14 @@ class DatedInstruction:
     def sentence(self) -> str:
         """ "From Tuesday 3 March, ..." (before or after), "On Tuesday 10 March, the
         day of your procedure, ..." (the day)."""
-        when = dateformat.format(self.day, "l j F")
+        # The physician's text is shown as written, in the language they wrote it.
+        when = f"{date_format(self.day, 'l')} {date_format(self.day, 'PATIENT_DAY_MONTH_FORMAT')}"
         if self.days_from_procedure == 0:
-            return f"On {when}, the day of your procedure, {self.text}"
-        return f"From {when}, {self.text}"
+            return gettext("On %(day)s, the day of your procedure, %(text)s") % {
+                "day": when,
+                "text": self.text,
+            }
+        return gettext("From %(day)s, %(text)s") % {"day": when, "text": self.text}
 
 
 def approved_for_patient(procedure: Consultation) -> list[DatedInstruction]:
@@ -156,9 +162,9 @@ def instructions_acknowledge(
     *, procedure: Consultation, patient: User, ip_address: str | None
 ) -> InstructionAcknowledgement:
     if procedure.patient_id != patient.pk:
-        raise ClinicError("These instructions are not yours.")
+        raise ClinicError(gettext("These instructions are not yours."))
     if not _approved(procedure).exists():
-        raise ClinicError("There are no instructions to confirm yet.")
+        raise ClinicError(gettext("There are no instructions to confirm yet."))
     with transaction.atomic():
         receipt = InstructionAcknowledgement.objects.create(
             procedure=procedure,
@@ -205,12 +211,7 @@ def instruction_reminders_send(*, now: datetime | None = None) -> int:
                 link = settings.SITE_URL + reverse(
                     "care:patient_care", args=[procedure.case.public_id]
                 )
-                email_queue(
-                    to=procedure.patient.email,
-                    subject=f"A document from {settings.CLINIC_NAME} is waiting for you",
-                    template="emails/care_document.txt",
-                    context={"name": procedure.patient.full_name, "link": link},
-                )
+                care_document_notify(patient=procedure.patient, link=link)
         except IntegrityError:
             continue  # sent already, by an earlier or a parallel run
         sent += 1

@@ -16,6 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from care.forms_followups import FollowUpForm, PreferencesForm
+from care.services.followups import followup_instruments
 from clinic.errors import ClinicError
 from clinic.forms import LoginForm, OutboxPasswordResetForm, PatientSignupForm
 from clinic.models import OutboundEmail, User
@@ -80,6 +82,16 @@ PATIENT_TEMPLATES = (
     "emails/case_update.txt",
     "emails/consultation.txt",
     "emails/care_document.txt",
+    "emails/followup.txt",
+    "care/patient_care.html",
+    "care/estimate.html",  # the front desk and the physician read it too, in English
+    "care/followup.html",
+    "care/_followups.html",
+    "care/_followups_patient.html",
+    "care/_plan_summary.html",  # shared with the physician's plan page
+    "care/_progress_table.html",  # shared with the physician's case page
+    "records/my_record.html",
+    "records/too_many_downloads.html",
 )
 # Staff pages are English by design (their users always get English).
 STAFF_TEMPLATES = (
@@ -91,12 +103,15 @@ STAFF_TEMPLATES = (
     "registration/two_factor_recovery.html",
     "registration/two_factor_setup.html",
     "registration/two_factor_verify.html",
+    "care/plan.html",
+    "care/estimates.html",
+    "care/followup_calls.html",
+    "care/lot_recall.html",
+    "care/outcomes_report.html",
+    "care/_followups_physician.html",
+    "care/_followup_attention.html",
 )
 STAFF_FOLDERS = ("review/", "frontdesk/")
-# Patient pages not translated yet: the care pages (plan, estimate, follow-ups), the
-# patient's copy of their record and the follow-up e-mail, built alongside issue 23;
-# they come next.
-NOT_YET_TRANSLATED_FOLDERS = ("care/", "records/", "emails/followup.txt")
 
 LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 # Names of languages, written in their own language, on the switch.
@@ -174,7 +189,7 @@ def test_patient_templates_mark_every_visible_text_for_translation(name: str) ->
     assert untranslated_texts((TEMPLATES / name).read_text()) == []
 
 
-def test_every_template_is_patient_facing_staff_only_or_named_as_not_yet_translated() -> None:
+def test_every_template_is_patient_facing_or_staff_only() -> None:
     every = {
         str(path.relative_to(TEMPLATES))
         for path in TEMPLATES.rglob("*")
@@ -183,9 +198,7 @@ def test_every_template_is_patient_facing_staff_only_or_named_as_not_yet_transla
     sorted_out = {
         name
         for name in every
-        if name in PATIENT_TEMPLATES
-        or name in STAFF_TEMPLATES
-        or name.startswith(STAFF_FOLDERS + NOT_YET_TRANSLATED_FOLDERS)
+        if name in PATIENT_TEMPLATES or name in STAFF_TEMPLATES or name.startswith(STAFF_FOLDERS)
     }
     assert sorted(every - sorted_out) == []
 
@@ -243,6 +256,8 @@ def _patient_forms(intake: Intake) -> list[BaseForm]:
         ConsentForm(minor=True),
         InformationAnswerForm(),
         ChangeRequestForm(),
+        FollowUpForm(instruments=followup_instruments()),
+        PreferencesForm(),
     ]
     for step in STEPS.values():
         built = step.build(intake, None, None)
@@ -254,8 +269,8 @@ def _patient_forms(intake: Intake) -> list[BaseForm]:
 
 @pytest.mark.django_db
 def test_patient_forms_are_in_spanish(patient: User) -> None:
-    """Every label, help text and answer of the sign-up, login and intake forms reads
-    differently in Spanish: a text nobody marked would read the same."""
+    """Every label, help text and answer of the sign-up, login, intake and follow-up
+    forms reads differently in Spanish: a text nobody marked would read the same."""
     intake = Intake.objects.create(patient=patient)
     with translation.override("en"):
         english = [_labels(form) for form in _patient_forms(intake)]

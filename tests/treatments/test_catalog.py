@@ -1,5 +1,7 @@
 import pytest
 from django.db import IntegrityError
+from django.test import Client
+from django.urls import reverse
 
 from treatments.models import Condition, Contraindication, TreatmentOption
 
@@ -92,3 +94,17 @@ def test_the_screening_rules_are_seeded_with_severity_and_options(db):
     for rule in rules.values():
         assert rule.screening_question.endswith("?")
         assert rule.source
+
+
+def test_the_catalogs_options_read_in_spanish_on_the_home_page(db: None, client: Client) -> None:
+    assert not TreatmentOption.objects.filter(is_offered=True, patient_description_es="").exists()
+    assert not TreatmentOption.objects.filter(is_offered=True, regulatory_note_es="").exists()
+    client.cookies["django_language"] = "es"
+    page = client.get(reverse("home")).content.decode()
+    prp = TreatmentOption.objects.get(slug="prp")
+    assert prp.patient_description_es.startswith("Se centrifuga una pequeña cantidad")
+    assert prp.patient_description_es in page
+    assert prp.regulatory_note_es in page
+    assert prp.patient_description not in page
+    english = Client().get(reverse("home"), headers={"accept-language": "en"}).content.decode()
+    assert prp.patient_description in english
