@@ -3,19 +3,31 @@ patient's and the physician's charts), the physician's "needs attention" items, 
 front desk's call list and the clinic's outcomes report. Each loads what its page
 shows in a fixed number of queries."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from statistics import median
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import (
+    Aggregate,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    When,
+)
+from django.db.models import Case as SqlCase
 from django.utils.translation import gettext
 
 from care.models import FollowUp, FollowUpCall, FollowUpContact, FollowUpSeries, FollowUpTimepoint
 from clinic.models import User
 from intake.models import Case
+from treatments.models import BodyRegion, Condition, TreatmentOption
 
 # The minimal clinically important difference of a 0-10 pain rating: a fall of at
 # least 2 points and at least 30% from baseline (Farrar et al., Pain 2001;94:149-158).
@@ -232,34 +244,52 @@ def report_csv_row(row: ReportRow) -> list[object]:
     ]
 
 
-@dataclass
-class _Group:
-    timepoint: str
-    due: int = 0
-    answered: int = 0
-    improved: int = 0
-    pain: list[Decimal] = field(default_factory=list)
-    function: list[Decimal] = field(default_factory=list)
+class _Median(Aggregate):
+    """PostgreSQL's ``percentile_cont(0.5)``: the middle value, or the mean of the two
+    middle values (as ``statistics.median``)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
 
 
-def _median(values: list[Decimal]) -> Decimal | None:
-    return Decimal(median(values)).quantize(Decimal("0.1")) if values else None
+def _tenth(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(repr(value)).quantize(Decimal("0.1"))
 
 
-def followups_for_report(
+def _treated_filter(
+    prefix: str,
     *,
-    physician: User | None = None,
-    treated_from: date | None = None,
-    treated_to: date | None = None,
-) -> QuerySet[FollowUp]:
-    rows = FollowUp.objects.filter(series__record__isnull=False)
+    physician: User | None,
+    treated_from: date | None,
+    treated_to: date | None,
+) -> Q:
+    """Series (through ``prefix``) of a recorded procedure, by its physician and day."""
+    where = Q(**{f"{prefix}record__isnull": False})
     if physician is not None:
-        rows = rows.filter(series__record__physician=physician)
+        where &= Q(**{f"{prefix}record__physician": physician})
     if treated_from is not None:
-        rows = rows.filter(series__treated_on__gte=treated_from)
+        where &= Q(**{f"{prefix}treated_on__gte": treated_from})
     if treated_to is not None:
-        rows = rows.filter(series__treated_on__lte=treated_to)
-    return rows
+        where &= Q(**{f"{prefix}treated_on__lte": treated_to})
+    return where
+
+
+def _group_keys(prefix: str) -> tuple[F, F, SqlCase]:
+    """A row's group as ids: the option, and the plan's condition or, where the plan
+    names none, the body region. Integers sort in memory where names spilled to disk;
+    the names come from the small catalog tables afterwards."""
+    return (
+        F(f"{prefix}record__option_id"),
+        F(f"{prefix}record__plan__condition_id"),
+        SqlCase(
+            When(
+                **{f"{prefix}record__plan__condition_id__isnull": True},
+                then=F(f"{prefix}body_region_id"),
+            ),
+            default=None,
+        ),
+    )
 
 
 def outcomes_report(
@@ -272,62 +302,81 @@ def outcomes_report(
     """Per treatment option x condition (the plan's, else the body region) x time
     point: patients treated (series), follow-ups due (opened, answered or missed, or
     whose window has opened by ``today``; not those closed by a new series or an
-    opt-out), answered, the median change
-    of pain and of function from baseline, and how many improved meaningfully. One
-    query, whatever the clinic's size; the grouping is done here."""
-    rows = (
-        followups_for_report(physician=physician, treated_from=treated_from, treated_to=treated_to)
-        .values(
-            "series_id",
-            "state",
-            "opens_on",
-            "timepoint_id",
-            "series__record__option__name",
-            "series__record__plan__condition__name",
-            "series__body_region__name",
-            "series__baseline_pain",
-            "series__baseline_function",
-            "response__pain",
-            "response__function_score",
+    opt-out), answered, the median change of pain and of function from baseline, and
+    how many improved meaningfully. A fixed number of queries whatever the clinic's
+    size: PostgreSQL groups and counts, so no follow-up row is loaded into Python."""
+
+    def treated_where(prefix: str) -> Q:
+        return _treated_filter(
+            prefix, physician=physician, treated_from=treated_from, treated_to=treated_to
+        )
+
+    # Due: opened, answered or missed, or planned with its window open by ``today``;
+    # not those closed by a new series or an opt-out.
+    due = ~Q(state=FollowUp.State.CLOSED) & ~Q(state=FollowUp.State.PLANNED, opens_on__gt=today)
+    answered = Q(state=FollowUp.State.ANSWERED)
+    pain_change = F("response__pain") - F("series__baseline_pain")
+    function_change = F("response__function_score") - F("series__baseline_function")
+    # pain_verdict's "improved", in SQL: down by MCID_POINTS and by MCID_SHARE.
+    improved = (
+        Q(series__baseline_pain__isnull=False)
+        & Q(_fall__gte=MCID_POINTS)
+        & Q(_fall__gte=ExpressionWrapper(MCID_SHARE * F("series__baseline_pain"), DecimalField()))
+    )
+    followup_keys, series_keys = _group_keys("series__"), _group_keys("")
+    keys = ("g_option", "g_condition", "g_region", "timepoint_id")
+    rows = FollowUp.objects.filter(treated_where("series__")).annotate(
+        g_option=followup_keys[0], g_condition=followup_keys[1], g_region=followup_keys[2]
+    )
+    # Counts over every follow-up (a hash aggregate); the medians, which need their
+    # rows sorted, over the answered ones only.
+    due_counts = {
+        tuple(g[k] for k in keys): g["due"]
+        for g in rows.values(*keys).annotate(due=Count("pk", filter=due)).order_by()
+    }
+    answered_groups = {
+        tuple(g[k] for k in keys): g
+        for g in rows.filter(answered)
+        .annotate(_fall=F("series__baseline_pain") - F("response__pain"))
+        .values(*keys)
+        .annotate(
+            answered=Count("pk"),
+            improved=Count("pk", filter=improved),
+            median_pain=_Median(pain_change),
+            median_function=_Median(function_change),
         )
         .order_by()
-    )
+    }
+    # Patients treated (series) per option and condition, whatever the time point.
+    treated = {
+        (r["g_option"], r["g_condition"], r["g_region"]): r["treated"]
+        for r in FollowUpSeries.objects.filter(treated_where(""))
+        .annotate(g_option=series_keys[0], g_condition=series_keys[1], g_region=series_keys[2])
+        .values("g_option", "g_condition", "g_region")
+        .annotate(treated=Count("pk"))
+        .order_by()
+    }
+    options = dict(TreatmentOption.objects.values_list("pk", "name"))
+    conditions = dict(Condition.objects.values_list("pk", "name"))
+    regions = dict(BodyRegion.objects.values_list("pk", "name"))
     timepoints = {t.pk: (t.days_after, t.name) for t in FollowUpTimepoint.objects.all()}
-    groups: dict[tuple[str, str, int], _Group] = {}
-    treated: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for r in rows:
-        option = r["series__record__option__name"]
-        condition = r["series__record__plan__condition__name"] or r["series__body_region__name"]
-        days, name = timepoints[r["timepoint_id"]]
-        treated[(option, condition)].add(r["series_id"])
-        group = groups.setdefault((option, condition, days), _Group(timepoint=name))
-        if r["state"] == FollowUp.State.CLOSED or (
-            r["state"] == FollowUp.State.PLANNED and r["opens_on"] > today
-        ):
-            continue
-        group.due += 1
-        if r["state"] != FollowUp.State.ANSWERED:
-            continue
-        group.answered += 1
-        base_pain, pain = r["series__baseline_pain"], r["response__pain"]
-        if base_pain is not None:
-            group.pain.append(Decimal(pain - base_pain))
-            group.improved += pain_verdict(base_pain, pain) == "improved"
-        if r["series__baseline_function"] is not None:
-            group.function.append(r["response__function_score"] - r["series__baseline_function"])
     result = []
-    for (option, condition, _days), group in sorted(groups.items(), key=lambda kv: kv[0]):
-        result.append(
-            ReportRow(
-                option=option,
-                condition=condition,
-                timepoint=group.timepoint,
-                treated=len(treated[(option, condition)]),
-                due=group.due,
-                answered=group.answered,
-                median_pain_change=_median(group.pain),
-                median_function_change=_median(group.function),
-                improved=group.improved,
-            )
+    for group, due_count in due_counts.items():
+        option_id, condition_id, region_id, timepoint_id = group
+        key = (option_id, condition_id, region_id)
+        condition = conditions[condition_id] if condition_id is not None else regions[region_id]
+        days, timepoint = timepoints[timepoint_id]
+        g = answered_groups.get(group, {})
+        row = ReportRow(
+            option=options[option_id],
+            condition=condition,
+            timepoint=timepoint,
+            treated=treated.get(key, 0),
+            due=due_count,
+            answered=g.get("answered", 0),
+            median_pain_change=_tenth(g.get("median_pain")),
+            median_function_change=_tenth(g.get("median_function")),
+            improved=g.get("improved", 0),
         )
-    return result
+        result.append((row.option, row.condition, days, row))
+    return [row for *_, row in sorted(result, key=lambda r: r[:3])]
