@@ -813,10 +813,16 @@ def _followups(scale: Scale, first_case: int, desk: int) -> int:
             if answered:
                 at = datetime.combine(min(due, today), time(19), tzinfo=zone)
                 followup.answered_at = at
-                # Pain falls by 0-5 points with the case and the time point (sometimes
-                # it rises a little), never below 0.
-                pain = min(10, max(0, baseline - (n + 2 * k) % 6 + (1 if n % 11 == 0 else 0)))
+                # Pain falls by 0-5 points with the case and the time point; now and
+                # then it rises by 3 (about one answer in 60 is 2 or more points worse
+                # than baseline: the physician's "needs attention", reviewed two
+                # weeks later unless it is more recent).
+                rise = 3 if (n + k) % 19 == 0 else 0
+                pain = min(10, max(0, baseline - (n + 2 * k) % 6 + rise))
                 worse = pain - baseline >= 2
+                if worse and at.date() < today - timedelta(days=14):
+                    followup.attention_reviewed_at = at + timedelta(days=14)
+                    followup.attention_reviewed_by_id = physician
                 responses.append(
                     (
                         followup,

@@ -97,7 +97,7 @@ def estimate_pdf(
             table.row(
                 [
                     _latin1(line.description),
-                    _latin1(line.service_code or "None"),
+                    _latin1(line.service_code or "No code"),
                     _latin1(line.diagnosis_code),
                     str(line.quantity),
                     f"${line.charge:,.2f}",

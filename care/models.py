@@ -1017,6 +1017,15 @@ class FollowUpResponse(models.Model):
     submitted_at = models.DateTimeField()
 
     class Meta:
+        indexes = [
+            # The review queue's "needs attention" items read only these few rows
+            # (without it, every queue page scanned every answer).
+            models.Index(
+                fields=["followup"],
+                condition=Q(needs_attention=True),
+                name="followup_response_attention",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(pain__lte=10), name="followup_pain_0_10"),
             models.CheckConstraint(

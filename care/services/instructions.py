@@ -130,7 +130,8 @@ class DatedInstruction:
 
     @property
     def sentence(self) -> str:
-        """ "From Tuesday 3 March, ..." (before or after), "On Tuesday 10 March, the
+        """ "From Tuesday 3 March, ..." (before or after; "From now until your
+        procedure, ..." once a day before it has passed), "On Tuesday 10 March, the
         day of your procedure, ..." (the day)."""
         # The physician's text is shown as written, in the language they wrote it.
         when = f"{date_format(self.day, 'l')} {date_format(self.day, 'PATIENT_DAY_MONTH_FORMAT')}"
@@ -139,6 +140,9 @@ class DatedInstruction:
                 "day": when,
                 "text": self.text,
             }
+        if self.days_from_procedure < 0 and self.day < timezone.localdate():
+            # Booked at shorter notice than the instruction asks: its first day is gone.
+            return gettext("From now until your procedure, %(text)s") % {"text": self.text}
         return gettext("From %(day)s, %(text)s") % {"day": when, "text": self.text}
 
 

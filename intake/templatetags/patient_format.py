@@ -26,6 +26,14 @@ def usd(amount: int | Decimal) -> str:
 
 
 @register.filter
+def money(amount: Decimal | int | None) -> str:
+    """An amount with its cents, grouped as the other prices: "$1,200.00"."""
+    if amount is None:
+        return ""
+    return f"${number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)}"
+
+
+@register.filter
 def price_range(option: TreatmentOption) -> str:
     """A typical cost, the one way every page writes it: "$150-$500" (an en dash)."""
     low, high = usd(option.cost_min_usd), usd(option.cost_max_usd)

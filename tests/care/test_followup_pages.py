@@ -156,7 +156,7 @@ def test_the_physician_sees_change_from_baseline_and_the_mcid(
     page = login(physician).get(reverse("review:case", args=[treated.series.case.public_id]))
     text = page.content.decode()
     assert "Follow-up outcomes" in text
-    assert "Meaningful improvement" in text and "<td>-4</td>" in text
+    assert "Meaningful improvement" in text and 'data-label="Change">-4</td>' in text
     assert text.count("<svg") == 2
 
 

@@ -153,3 +153,14 @@ def test_the_beat_task_runs_the_reminders() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["instruction-reminders"]
     assert entry["task"] == send_instruction_reminders.name
     assert send_instruction_reminders.delay().get() == 0
+
+
+def test_an_instruction_whose_first_day_has_passed_reads_from_now(procedure, physician) -> None:
+    """Booked 20 days ahead, "no steroid injection within 6 weeks" would start 22 days
+    ago: the patient reads it from now on, not from a day already gone."""
+    instructions.instructions_draft(procedure=procedure, physician=physician)
+    instructions.instructions_approve(procedure=procedure, physician=physician)
+    steroid, nsaid, *_ = instructions.approved_for_patient(procedure)
+    assert steroid.day < timezone.localdate() < nsaid.day
+    assert steroid.sentence.startswith("From now until your procedure, ")
+    assert nsaid.sentence.startswith("From ") and "From now" not in nsaid.sentence
