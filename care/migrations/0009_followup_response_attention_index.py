@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('care', '0008_followup_timepoints_in_spanish'),
+        ("care", "0008_followup_timepoints_in_spanish"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='followupresponse',
-            index=models.Index(condition=models.Q(('needs_attention', True)), fields=['followup'], name='followup_response_attention'),
+            model_name="followupresponse",
+            index=models.Index(
+                condition=models.Q(("needs_attention", True)),
+                fields=["followup"],
+                name="followup_response_attention",
+            ),
         ),
     ]
