@@ -160,6 +160,22 @@ def test_the_physician_sees_change_from_baseline_and_the_mcid(
     assert text.count("<svg") == 2
 
 
+def test_a_treated_case_says_so_to_the_physician_and_the_patient(
+    login, physician, patient, treated
+) -> None:
+    """Once treated, the physician's actions panel points to the outcomes (not
+    "nothing to decide") and the patient's intake page no longer says the
+    consultation is booked."""
+    case = treated.series.case
+    page = login(physician).get(reverse("review:case", args=[case.public_id]))
+    text = strip_tags(page.content.decode())
+    assert "Treated: the procedure is recorded." in text
+    assert "nothing to decide" not in text
+    page = login(patient).get(reverse("intake:detail", args=[case.intake.public_id]))
+    assert page.status_code == 200
+    assert "Your consultation is booked" not in page.content.decode()
+
+
 def test_worse_is_marked_and_the_queue_lists_the_attention_item(
     login, physician, other_physician, patient, treated
 ) -> None:
