@@ -55,14 +55,15 @@ class EstimateDisclaimerAdmin(admin.ModelAdmin[EstimateDisclaimer]):
     """Published disclaimers are never edited (estimates point at them): a change is
     a new version, which becomes the current one."""
 
-    list_display = ["version", "is_current", "published_at"]
+    list_display = ["version", "language", "is_current", "published_at"]
+    list_filter = ["language", "is_current"]
     readonly_fields = ["sha256", "is_current", "published_at"]
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: EstimateDisclaimer | None = None
     ) -> Any:
         if obj is not None:
-            return ["version", "body", "sha256", "is_current", "published_at"]
+            return ["version", "language", "body", "sha256", "is_current", "published_at"]
         return self.readonly_fields
 
     def save_model(
@@ -72,7 +73,7 @@ class EstimateDisclaimerAdmin(admin.ModelAdmin[EstimateDisclaimer]):
             return
         from care.services.estimates import disclaimer_publish
 
-        published = disclaimer_publish(version=obj.version, body=obj.body)
+        published = disclaimer_publish(version=obj.version, body=obj.body, language=obj.language)
         obj.pk = published.pk
 
 

@@ -10,6 +10,8 @@ by "?" (the page itself shows every character).
 
 from datetime import date, datetime
 
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -43,14 +45,31 @@ def _us_date(value: date | datetime | None) -> str:
     return ""
 
 
+def _date(value: date | datetime) -> str:
+    """A date in the active language: "December 6, 2026" in English (US style),
+    "6 de diciembre de 2026" in Spanish."""
+    if translation.get_language() == "en":
+        return _us_date(value)
+    name = "PATIENT_DATETIME_FORMAT" if isinstance(value, datetime) else "PATIENT_DATE_FORMAT"
+    return formats.date_format(value, name)
+
+
 def estimate_pdf(
     estimate: GoodFaithEstimate, lines: list[EstimateLine], *, clinic_name: str
 ) -> bytes:
-    """The issued estimate, laid out on US Letter pages."""
+    """The issued estimate, laid out on US Letter pages, in the language it was
+    issued in."""
+    with translation.override(estimate.language):
+        return _estimate_pdf(estimate, lines, clinic_name=clinic_name)
+
+
+def _estimate_pdf(
+    estimate: GoodFaithEstimate, lines: list[EstimateLine], *, clinic_name: str
+) -> bytes:
     from django.utils import timezone
 
     pdf = FPDF(format="Letter", unit="mm")
-    pdf.set_title("Good Faith Estimate")
+    pdf.set_title(_latin1(_("Good Faith Estimate")))
     pdf.set_author(_latin1(clinic_name))
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
@@ -65,25 +84,34 @@ def estimate_pdf(
         pdf.multi_cell(width, 5, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1)
 
-    heading("Good Faith Estimate", 16)
-    para(f"Issued {_us_date(timezone.localtime(estimate.issued_at))}")
-    heading("Patient")
-    para(f"{estimate.patient_name}, born {_us_date(estimate.patient_date_of_birth)}")
-    heading("Primary service")
+    heading(_("Good Faith Estimate"), 16)
+    para(_("Issued %(issued_at)s") % {"issued_at": _date(timezone.localtime(estimate.issued_at))})
+    heading(_("Patient"))
+    para(
+        _("%(name)s, born %(born_on)s")
+        % {"name": estimate.patient_name, "born_on": _date(estimate.patient_date_of_birth)}
+    )
+    heading(_("Primary service"))
     when = (
-        f"Scheduled for {_us_date(estimate.service_date)}."
+        _("Scheduled for %(service_on)s.") % {"service_on": _date(estimate.service_date)}
         if estimate.service_date
-        else "Not scheduled yet."
+        else _("Not scheduled yet.")
     )
     para(f"{estimate.primary_service}. {when}")
-    heading("Provider")
+    heading(_("Provider"))
+    physician = _("Physician: %(physician)s") % {"physician": estimate.practitioner_name}
+    if estimate.practitioner_npi:
+        physician += " " + _("(NPI %(npi)s)") % {"npi": estimate.practitioner_npi}
     para(
-        f"{estimate.provider_name} - NPI {estimate.provider_npi} - tax identification "
-        f"number {estimate.provider_tin}\n{estimate.provider_location}\n"
-        f"Physician: {estimate.practitioner_name}"
-        + (f" (NPI {estimate.practitioner_npi})" if estimate.practitioner_npi else "")
+        _("%(provider)s · NPI %(npi)s · tax identification number %(tin)s")
+        % {
+            "provider": estimate.provider_name,
+            "npi": estimate.provider_npi,
+            "tin": estimate.provider_tin,
+        }
+        + f"\n{estimate.provider_location}\n{physician}"
     )
-    heading("Expected items and services")
+    heading(_("Expected items and services"))
     pdf.set_font("Helvetica", "", 9)
     with pdf.table(
         col_widths=(70, 28, 24, 18, 30),
@@ -91,27 +119,35 @@ def estimate_pdf(
         line_height=5,
     ) as table:
         table.row(
-            ["Item or service", "Service code", "Diagnosis code", "Quantity", "Expected charge"]
+            [
+                _latin1(_("Item or service")),
+                _latin1(_("Service code")),
+                _latin1(_("Diagnosis code")),
+                _latin1(_("Quantity")),
+                _latin1(_("Expected charge")),
+            ]
         )
         for line in lines:
             table.row(
                 [
                     _latin1(line.description),
-                    _latin1(line.service_code or "No code"),
+                    _latin1(line.service_code or "-"),
                     _latin1(line.diagnosis_code),
                     str(line.quantity),
                     f"${line.charge:,.2f}",
                 ]
             )
-        table.row(["Total expected charges", "", "", "", f"${estimate.total:,.2f}"])
+        table.row([_latin1(_("Total expected charges")), "", "", "", f"${estimate.total:,.2f}"])
     pdf.ln(3)
-    heading("Services scheduled separately")
+    heading(_("Services scheduled separately"))
     para(
         estimate.separately_scheduled
-        or "None expected. Any other provider's services that you schedule separately are "
-        "not part of this estimate; you will receive their estimates from them."
+        or _(
+            "None expected. Any other provider's services that you schedule separately are "
+            "not part of this estimate; you will receive their estimates from them."
+        )
     )
-    heading("Disclaimer")
+    heading(_("Disclaimer"))
     for paragraph in estimate.disclaimer.paragraphs:
         para(paragraph, 9)
     return bytes(pdf.output())

@@ -23,7 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from clinic.i18n import in_language
-from clinic.models import history
+from clinic.models import LANGUAGE_CHOICES, history
 from intake.models import Case, Complaint
 from treatments.models import BodyRegion, Condition, TreatmentOption
 
@@ -89,6 +89,12 @@ class BillableItem(models.Model):
         TreatmentOption, on_delete=models.PROTECT, related_name="billable_items"
     )
     description = models.CharField(max_length=200)
+    description_es = models.CharField(
+        "description in Spanish",
+        max_length=200,
+        blank=True,
+        help_text="Printed on a Spanish-speaking patient's Good Faith Estimate.",
+    )
     code_system = models.CharField(
         max_length=10, choices=CodeSystem.choices, blank=True, help_text="Empty: no code exists."
     )
@@ -166,9 +172,11 @@ class BillingProvider(models.Model):
 
 class EstimateDisclaimer(models.Model):
     """The disclaimers printed on every estimate. Versions are kept like the consent
-    text; an estimate records the version and the SHA-256 of the exact text."""
+    text, one text per language for each version; an estimate records the text (so
+    its version and language) and the SHA-256 of the exact text."""
 
-    version = models.CharField(max_length=20, unique=True)
+    version = models.CharField(max_length=20)
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
     body = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
     sha256 = models.CharField(max_length=64, editable=False)
     is_current = models.BooleanField(default=False)
@@ -178,21 +186,24 @@ class EstimateDisclaimer(models.Model):
         ordering = ["-published_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_current"],
+                fields=["version", "language"], name="disclaimer_version_language_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["language"],
                 condition=Q(is_current=True),
-                name="one_current_estimate_disclaimer",
+                name="one_current_disclaimer_per_language",
             ),
         ]
         triggers = [
             pgtrigger.Protect(
                 name="disclaimer_text_fixed",
                 operation=pgtrigger.Update,
-                condition=pgtrigger.AnyChange("body", "version", "sha256"),
+                condition=pgtrigger.AnyChange("body", "version", "language", "sha256"),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"Estimate disclaimers (version {self.version})"
+        return f"Estimate disclaimers (version {self.version}, {self.language})"
 
     @staticmethod
     def digest(body: str) -> str:
@@ -474,6 +485,9 @@ class GoodFaithEstimate(models.Model):
     separately_scheduled = models.TextField(blank=True)
     disclaimer = models.ForeignKey(EstimateDisclaimer, on_delete=models.PROTECT, related_name="+")
     disclaimer_sha256 = models.CharField(max_length=64)
+    # The language it was issued in (the patient's): its service descriptions and
+    # disclaimers are in it, and the page and the PDF print it in the same language.
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
 
     class Meta:
         ordering = ["case", "issued_at", "pk"]

@@ -135,6 +135,7 @@ DATA_MIGRATIONS = [
     ("treatments.migrations.0008_rules_in_spanish", "translate"),
     ("treatments.migrations.0009_names_in_spanish", "translate"),
     ("care.migrations.0002_seed_billable_items_and_disclaimers", "seed"),
+    ("care.migrations.0010_estimates_in_spanish", "seed_spanish"),
     ("care.migrations.0004_seed_instruction_templates", "seed"),
     ("care.migrations.0007_seed_followup_timepoints", "seed"),
 ]

@@ -560,6 +560,7 @@ NOT_TYPED: dict[str, str] = {
     "Contraindication.screening_question_es": SPANISH_COLUMN,
     "RedFlag.screening_question_es": SPANISH_COLUMN,
     "RedFlag.patient_advice_es": SPANISH_COLUMN,
+    "BillableItem.description_es": SPANISH_COLUMN,
     "TreatmentOption.name_es": SPANISH_COLUMN,
     "TreatmentOption.short_name_es": SPANISH_COLUMN,
     "TreatmentOption.typical_sessions_es": SPANISH_COLUMN,

@@ -26,9 +26,11 @@ from care.models import (
     EstimateDue,
     EstimateLine,
     GoodFaithEstimate,
+    PlanItem,
     TreatmentPlan,
 )
 from clinic.errors import ClinicError
+from clinic.i18n import in_language
 from clinic.models import User
 from clinic.policy import FRONT_DESK_ROLES, may_plan_care
 from clinic.roles import Role, role_of
@@ -205,22 +207,28 @@ def estimate_issue(
             raise ClinicError(
                 "The clinic's billing details (NPI, tax id, location) are not set in the admin."
             )
-        disclaimer = EstimateDisclaimer.objects.filter(is_current=True).first()
+        # Issued in the patient's language: the disclaimers published in it (else the
+        # English ones), the catalog's descriptions and the primary service in it.
+        language = patient_language(locked.patient).split("-")[0]
+        disclaimer = (
+            EstimateDisclaimer.objects.filter(is_current=True, language=language).first()
+            or EstimateDisclaimer.objects.filter(is_current=True, language="en").first()
+        )
         if disclaimer is None:
             raise ClinicError("No estimate disclaimers are published.")
+        language = disclaimer.language
         intake = locked.intake
         if intake.date_of_birth is None:
             raise ClinicError("The patient's date of birth is missing.")
         if separately_scheduled is None:
             last = GoodFaithEstimate.objects.filter(case=locked).order_by("-issued_at").first()
             separately_scheduled = last.separately_scheduled if last else ""
-        items = list(plan.items.select_related("option"))
+        items = list(plan.items.select_related("option", "billable_item"))
         procedure = _procedure(locked)
         profile = getattr(plan.physician, "physician_profile", None)
-        options = sorted({item.option for item in items}, key=lambda o: o.ladder_step)
-        primary = f"{' and '.join(o.name for o in options)}: {plan.target}"
-        if plan.sessions > 1:
-            primary += f", {plan.sessions} sessions {plan.weeks_between_sessions} weeks apart"
+        with translation.override(language):
+            primary = _primary_service(plan, items)
+            descriptions = [_line_description(item) for item in items]
         estimate = GoodFaithEstimate.objects.create(
             case=locked,
             plan=plan,
@@ -241,18 +249,21 @@ def estimate_issue(
             separately_scheduled=separately_scheduled.strip(),
             disclaimer=disclaimer,
             disclaimer_sha256=disclaimer.sha256,
+            language=language,
         )
         EstimateLine.objects.bulk_create(
             EstimateLine(
                 estimate=estimate,
                 position=position,
-                description=item.description,
+                description=description,
                 service_code=item.service_code,
                 diagnosis_code=plan.icd10_code,
                 quantity=item.quantity * plan.sessions,
                 charge=item.charge * plan.sessions,
             )
-            for position, item in enumerate(items, start=1)
+            for position, (item, description) in enumerate(
+                zip(items, descriptions, strict=True), start=1
+            )
         )
         locked.estimates_due.open().update(fulfilled_by=estimate)
         _event(
@@ -264,6 +275,29 @@ def estimate_issue(
         link = settings.SITE_URL + reverse("care:patient_care", args=[locked.public_id])
         care_document_notify(patient=locked.patient, link=link)
     return estimate
+
+
+def _primary_service(plan: TreatmentPlan, items: list[PlanItem]) -> str:
+    """ "Platelet-rich plasma (PRP): Left knee, 3 sessions 4 weeks apart", in the
+    active language."""
+    options = sorted({item.option for item in items}, key=lambda o: o.ladder_step)
+    names = gettext(" and ").join(o.shown_name for o in options)
+    primary = gettext("%(options)s: %(target)s") % {"options": names, "target": plan.target}
+    if plan.sessions > 1:
+        primary += gettext(", %(sessions)s sessions %(weeks)s weeks apart") % {
+            "sessions": plan.sessions,
+            "weeks": plan.weeks_between_sessions,
+        }
+    return primary
+
+
+def _line_description(item: PlanItem) -> str:
+    """The catalog's description in the active language, when the plan's line still
+    says what the catalog says; a description the physician rewrote stays as written."""
+    catalog = item.billable_item
+    if catalog is not None and item.description == catalog.description:
+        return in_language(catalog, "description")
+    return item.description
 
 
 def estimate_acknowledge(
@@ -285,18 +319,21 @@ def estimate_acknowledge(
     return receipt
 
 
-def disclaimer_publish(*, version: str, body: str) -> EstimateDisclaimer:
-    """A new version of the disclaimers becomes the current one; earlier estimates
-    keep pointing at the text they were issued with."""
+def disclaimer_publish(*, version: str, body: str, language: str = "en") -> EstimateDisclaimer:
+    """A new version of the disclaimers in one language becomes the current one in
+    that language; earlier estimates keep pointing at the text they were issued with."""
     body = body.strip().replace("\r\n", "\n")
     if not body:
         raise ClinicError("The disclaimers cannot be empty.")
+    if language not in dict(settings.LANGUAGES):
+        raise ClinicError("The disclaimers' language is not one the product speaks.")
     with transaction.atomic():
-        EstimateDisclaimer.objects.select_for_update().filter(is_current=True).update(
-            is_current=False
-        )
+        EstimateDisclaimer.objects.select_for_update().filter(
+            is_current=True, language=language
+        ).update(is_current=False)
         return EstimateDisclaimer.objects.create(
             version=version.strip(),
+            language=language,
             body=body,
             sha256=EstimateDisclaimer.digest(body),
             is_current=True,

@@ -132,3 +132,25 @@ def test_the_changed_pages_at_both_widths(page: Page, live_server, patient, axe_
     for number in (3, 4, 5, 6, 7):
         page.goto(live_server.url + reverse("intake:step", args=[draft.public_id, number]))
         looked_at(page, axe_violations, f"step-{number}")
+
+
+def test_a_spanish_estimate_at_both_widths(page: Page, live_server, patient, axe_violations):
+    """The Good Faith Estimate issued in Spanish (longer words, the charges table
+    stacked on a phone): axe-clean, nothing off-screen sideways."""
+    from tests.care.helpers import billing_provider, latest_estimate, shared_plan
+    from tests.factories import case_to_book
+
+    patient.language = "es"
+    patient.save(update_fields=["language"])
+    physician = PhysicianFactory.create(regions=["knee", "hip"]).user
+    billing_provider()
+    case = case_to_book(physician, patient=patient)
+    shared_plan(case, physician, "bone-marrow-stem-cells", harvest_source="bone_marrow")
+    estimate = latest_estimate(case)
+    page.set_default_timeout(10_000)
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server.url, patient)
+    page.goto(live_server.url + reverse("care:estimate", args=[estimate.public_id]))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Estimación de buena fe")
+    expect(page.get_by_text("Aspiración de médula ósea")).to_be_visible()
+    looked_at(page, axe_violations, "estimate-es")

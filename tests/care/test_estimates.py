@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from care.models import (
@@ -69,7 +69,7 @@ def test_sharing_a_self_pay_patients_plan_issues_the_estimate(
     assert estimate.provider_location.startswith("100 Main Street")
     assert estimate.practitioner_npi == "1245319599"
     # (vii)-(viii): the disclaimers, as the version in force, with its digest.
-    current = EstimateDisclaimer.objects.get(is_current=True)
+    current = EstimateDisclaimer.objects.get(is_current=True, language="en")
     assert estimate.disclaimer == current and estimate.disclaimer_sha256 == current.sha256
     assert "$400" in current.body and "not a contract" in current.body
     # The e-mail says a document is waiting, nothing about it.
@@ -157,6 +157,13 @@ def test_a_new_disclaimer_version_applies_to_later_estimates_only(case, physicia
     assert latest_estimate(case).disclaimer == published
     first.refresh_from_db()
     assert first.disclaimer.version == "2026-1" and not first.disclaimer.is_current
+    # A version is published per language: the Spanish text in force stays current.
+    spanish = EstimateDisclaimer.objects.get(is_current=True, language="es")
+    assert spanish.version == "2026-1"
+    with pytest.raises(ClinicError):
+        estimates.disclaimer_publish(version="2027-1", body="Texto.", language="fr")
+    with pytest.raises(IntegrityError):  # one text per version and language
+        estimates.disclaimer_publish(version="2027-1", body="Other wording.")
 
 
 def test_issuing_closes_what_is_due(case, physician, front_desk) -> None:

@@ -69,24 +69,81 @@ def test_the_care_page_is_in_spanish(login, spanish_patient: User, treated: Foll
         assert english not in page, english
 
 
-def test_the_estimate_page_is_in_spanish_around_the_english_disclaimer(
+def test_a_spanish_speaking_patients_estimate_is_issued_in_spanish(
     login, physician: User, spanish_patient: User
 ) -> None:
+    """The document itself: the catalog's service descriptions, the primary service
+    and the disclaimers of the current Spanish version; the page and the PDF print
+    it in Spanish."""
+    import io
+
+    from pypdf import PdfReader
+
     billing_provider()
     case = case_to_book(physician, patient=spanish_patient)
-    shared_plan(case, physician, "prp")  # a self-pay patient's estimate is issued at once
+    with translation.override("en"):  # the physician shares the plan in English
+        shared_plan(case, physician, "prp")  # a self-pay patient's estimate is issued at once
     estimate = latest_estimate(case)
-    page = _page(login(spanish_patient), reverse("care:estimate", args=[estimate.public_id]))
+    assert estimate.language == "es" and estimate.disclaimer.language == "es"
+    assert estimate.primary_service.startswith("Plasma rico en plaquetas (PRP): Rodilla")
+    line = estimate.lines.get()
+    assert line.description.startswith("Inyección de plasma rico en plaquetas")
+    client = login(spanish_patient)
+    page = _page(client, reverse("care:estimate", args=[estimate.public_id]))
     for text in [
         "Estimación de buena fe",
         "Servicio principal",
         "Total de cargos previstos",
         "Recibí esta estimación",
-        "en inglés",  # says why the legal text below is English
+        "Esta es una estimación, no un contrato",
+        "al menos $400 más alta",
     ]:
         assert text in page, text
-    assert "I have received this estimate" not in page
-    assert 'lang="en"' in page  # the disclaimer, as issued
+    for english in ["I have received this estimate", "not a contract", "se emitió en inglés"]:
+        assert english not in page, english
+    response = client.get(reverse("care:estimate_download", args=[estimate.public_id]))
+    text = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(response.content)).pages)
+    text = " ".join(text.split())
+    for expected in [
+        "Estimación de buena fe",
+        "Servicio principal",
+        "Inyección de plasma rico en plaquetas",
+        "Esta es una estimación, no un contrato",
+        "0232T",
+    ]:
+        assert expected in text, expected
+    assert "Primary service" not in text and "not a contract" not in text
+
+
+def test_staff_see_the_spanish_estimate_as_it_was_issued(
+    login, physician: User, front_desk: User, spanish_patient: User
+) -> None:
+    billing_provider()
+    case = case_to_book(physician, patient=spanish_patient)
+    shared_plan(case, physician, "prp")
+    estimate = latest_estimate(case)
+    page = login(front_desk).get(reverse("care:estimate", args=[estimate.public_id]))
+    text = page.content.decode()
+    assert '<div lang="es">' in text
+    assert "Esta es una estimación, no un contrato" in text
+
+
+def test_without_spanish_disclaimers_the_estimate_is_english_and_says_so(
+    login, physician: User, spanish_patient: User
+) -> None:
+    from care.models import EstimateDisclaimer
+
+    EstimateDisclaimer.objects.filter(language="es").update(is_current=False)
+    billing_provider()
+    case = case_to_book(physician, patient=spanish_patient)
+    shared_plan(case, physician, "prp")
+    estimate = latest_estimate(case)
+    assert estimate.language == "en" and estimate.disclaimer.language == "en"
+    assert estimate.lines.get().description.startswith("Platelet-rich plasma injection")
+    page = _page(login(spanish_patient), reverse("care:estimate", args=[estimate.public_id]))
+    assert "Esta estimación se emitió en inglés" in page  # says why the document is English
+    assert "Recibí esta estimación" in page  # the page around it stays Spanish
+    assert '<div lang="en">' in page and "not a contract" in page
 
 
 def test_the_questionnaire_is_in_spanish_and_an_error_keeps_the_answers(
