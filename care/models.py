@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.i18n import in_language
 from clinic.models import LANGUAGE_CHOICES, history
 from intake.models import Case, Complaint
+from intake.models import side_and_region as treated_target
 from treatments.models import BodyRegion, Condition, TreatmentOption
 
 ICD10_CM = RegexValidator(
@@ -32,22 +33,6 @@ ICD10_CM = RegexValidator(
     "An ICD-10-CM code looks like M17.12: a letter, two characters, then an optional "
     "dot and up to four more.",
 )
-
-
-def treated_target(side: str, body_region: BodyRegion) -> str:
-    """ "Left knee", "Rodilla (lado izquierdo)": the side and the region in the
-    active language (Spanish puts the side after the region, and its gender would
-    follow the region's, so it says "lado")."""
-    region = body_region.shown_name.lower()
-    if side == Complaint.Side.LEFT:
-        text = _("left %(region)s")
-    elif side == Complaint.Side.RIGHT:
-        text = _("right %(region)s")
-    elif side == Complaint.Side.BOTH:
-        text = _("both %(region)s")
-    else:
-        return region.capitalize()
-    return str(text % {"region": region}).capitalize()
 
 
 NPI = RegexValidator(r"^\d{10}$", "An NPI number has 10 digits.")

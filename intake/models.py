@@ -395,6 +395,22 @@ class Intake(models.Model):
         return next((n for n in range(1, STEP_COUNT + 1) if n not in done), STEP_COUNT)
 
 
+def side_and_region(side: str, body_region: BodyRegion) -> str:
+    """ "Left knee", "Rodilla (lado izquierdo)": the side and the region in the
+    active language (Spanish puts the side after the region, and its gender would
+    follow the region's, so it says "lado")."""
+    region = body_region.shown_name.lower()
+    if side == Complaint.Side.LEFT:
+        text = _("left %(region)s")
+    elif side == Complaint.Side.RIGHT:
+        text = _("right %(region)s")
+    elif side == Complaint.Side.BOTH:
+        text = _("both %(region)s")
+    else:
+        return region.capitalize()
+    return str(text % {"region": region}).capitalize()
+
+
 @history("Complaint")
 class Complaint(models.Model):
     class Side(models.TextChoices):
@@ -435,10 +451,7 @@ class Complaint(models.Model):
         ]
 
     def __str__(self) -> str:
-        side = (
-            "" if self.side == self.Side.NOT_APPLICABLE else f"{self.get_side_display().lower()} "
-        )
-        return f"{side}{self.body_region.name.lower()}".capitalize()
+        return side_and_region(self.side, self.body_region)
 
 
 @history("QuestionnaireResponse")

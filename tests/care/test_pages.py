@@ -126,6 +126,29 @@ def test_the_patient_reads_and_acknowledges_the_estimate(
     assert other.get(reverse("care:patient_care", args=[case.public_id])).status_code == 404
 
 
+def test_two_estimates_of_one_day_read_apart_on_the_patients_page(
+    case, physician, patient, login
+) -> None:
+    """A plan changed the day it was shared re-issues the estimate: the list names each
+    by its time as well as its day."""
+    import re
+
+    import time_machine
+
+    now = timezone.localtime()
+    with time_machine.travel(now.replace(hour=9, minute=5), tick=False):
+        plan = shared_plan(case, physician, "prp")
+    with time_machine.travel(now.replace(hour=11, minute=40), tick=False):
+        plans.plan_share(
+            plan=plans.plan_revise(plan=plan, physician=physician, reason="Price agreed"),
+            physician=physician,
+        )
+    page = login(patient).get(reverse("care:patient_care", args=[case.public_id]))
+    links = re.findall(r"Estimate of ([^<]+)</a>", page.content.decode())
+    assert len(links) == 2 and links[0] != links[1]
+    assert links[0].endswith("11:40") and links[1].endswith("09:05")
+
+
 def test_the_patient_asks_for_an_estimate(case, patient, login) -> None:
     client = login(patient)
     response = client.post(reverse("care:estimate_request", args=[case.public_id]))

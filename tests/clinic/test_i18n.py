@@ -536,6 +536,32 @@ def test_body_regions_and_conditions_are_named_in_spanish(patient: User) -> None
     assert "Rodilla" in regions and "Knee" not in regions
 
 
+@pytest.mark.django_db
+def test_the_patients_intake_page_names_the_painful_area_in_spanish(
+    client: Client, patient: User
+) -> None:
+    """The side and the region in Spanish word order, and the condition's Spanish name
+    (they read "izquierda knee" and the English condition)."""
+    case = submitted_case(patient)
+    from treatments.models import Condition
+
+    complaint = case.intake.complaints.select_related("body_region").first()
+    assert complaint is not None
+    complaint.side = "left"
+    complaint.condition = Condition.objects.filter(body_region=complaint.body_region).first()
+    assert complaint.condition is not None
+    complaint.save(update_fields=["side", "condition"])
+    patient.language = "es"
+    patient.save(update_fields=["language"])
+    client.force_login(patient)
+    page = client.get(reverse("intake:detail", args=[case.intake.public_id])).content.decode()
+    region = complaint.body_region.name_es
+    assert f"{region} (lado izquierdo)" in page
+    assert f": {complaint.condition.name_es}" in page
+    with translation.override("en"):
+        assert str(complaint) == f"Left {complaint.body_region.name.lower()}"
+
+
 # --- Staff see the patient's language ---------------------------------------------------
 
 
