@@ -207,15 +207,10 @@ def estimate_issue(
             raise ClinicError(
                 "The clinic's billing details (NPI, tax id, location) are not set in the admin."
             )
-        # Issued in the patient's language: the disclaimers published in it (else the
-        # English ones), the catalog's descriptions and the primary service in it.
-        language = patient_language(locked.patient).split("-")[0]
-        disclaimer = (
-            EstimateDisclaimer.objects.filter(is_current=True, language=language).first()
-            or EstimateDisclaimer.objects.filter(is_current=True, language="en").first()
-        )
-        if disclaimer is None:
-            raise ClinicError("No estimate disclaimers are published.")
+        # Issued in the language of its disclaimers (the patient's when the clinic has
+        # that text of the current version): the catalog's descriptions and the
+        # primary service in it too.
+        disclaimer = current_disclaimer(language=patient_language(locked.patient))
         language = disclaimer.language
         intake = locked.intake
         if intake.date_of_birth is None:
@@ -275,6 +270,22 @@ def estimate_issue(
         link = settings.SITE_URL + reverse("care:patient_care", args=[locked.public_id])
         care_document_notify(patient=locked.patient, link=link)
     return estimate
+
+
+def current_disclaimer(*, language: str) -> EstimateDisclaimer:
+    """The disclaimers an estimate is issued with now: ``language``'s text when the
+    clinic has published it for the current (English) version, else the English, so
+    a translation of an older version is never printed in its place (as with the
+    consent, ``intake.services.current_consent``)."""
+    language = language.split("-")[0]
+    current = {d.language: d for d in EstimateDisclaimer.objects.filter(is_current=True)}
+    english = current.get("en")
+    if english is None:
+        raise ClinicError("No estimate disclaimers are published.")
+    translated = current.get(language)
+    if translated is not None and translated.version == english.version:
+        return translated
+    return english
 
 
 def _primary_service(plan: TreatmentPlan, items: list[PlanItem]) -> str:

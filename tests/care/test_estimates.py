@@ -157,9 +157,13 @@ def test_a_new_disclaimer_version_applies_to_later_estimates_only(case, physicia
     assert latest_estimate(case).disclaimer == published
     first.refresh_from_db()
     assert first.disclaimer.version == "2026-1" and not first.disclaimer.is_current
-    # A version is published per language: the Spanish text in force stays current.
+    # A version is published per language: the Spanish text in force stays current,
+    # but a translation of the older version is never issued in the new one's place.
     spanish = EstimateDisclaimer.objects.get(is_current=True, language="es")
     assert spanish.version == "2026-1"
+    assert estimates.current_disclaimer(language="es") == published
+    translated = estimates.disclaimer_publish(version="2027-1", body="Texto nuevo.", language="es")
+    assert estimates.current_disclaimer(language="es-us") == translated
     with pytest.raises(ClinicError):
         estimates.disclaimer_publish(version="2027-1", body="Texto.", language="fr")
     with pytest.raises(IntegrityError):  # one text per version and language
