@@ -124,6 +124,46 @@ class OutcomesReport(Scenario):
         self.get(next(self.items))
 
 
+class PlanPage(Scenario):
+    scenario = "plan"
+
+    @task
+    def plan(self) -> None:
+        self.get(next(self.items))
+
+
+class EstimatePage(Scenario):
+    scenario = "estimate"
+
+    @task
+    def estimate(self) -> None:
+        self.get(next(self.items))
+
+
+class FollowUpPage(Scenario):
+    scenario = "followup"
+
+    @task
+    def followup(self) -> None:
+        self.get(next(self.items))
+
+
+class CallList(Scenario):
+    scenario = "calls"
+
+    @task
+    def calls(self) -> None:
+        self.get(next(self.items))
+
+
+class CaseExport(Scenario):
+    scenario = "fhir"
+
+    @task
+    def fhir(self) -> None:
+        self.get(next(self.items))
+
+
 class StepSave(Scenario):
     scenario = "step"
 

@@ -46,7 +46,14 @@ SCENARIOS = {
     "slots": ("SlotSearch", "free-slot search, 14 days"),
     "booking": ("Booking", "booking (POST)"),
     "report": ("OutcomesReport", "outcomes report (whole clinic, filters)"),
+    "plan": ("PlanPage", "treatment plan page"),
+    "estimate": ("EstimatePage", "Good Faith Estimate page"),
+    "followup": ("FollowUpPage", "follow-up questionnaire (patient)"),
+    "calls": ("CallList", "follow-up call list (front desk)"),
+    "fhir": ("CaseExport", "case as FHIR R4 (download)"),
 }
+# The pages after the consultation (one of each is explained and timed in-process).
+CARE_PAGES = ("plan", "estimate", "followup", "calls", "fhir")
 # Tables this big or bigger must not be read by a sequential scan.
 LARGE_TABLE_ROWS = 10_000
 CSRF_SECRET = "benchcsrf" + "0" * 23  # 32 characters, as Django's cookie holds
@@ -289,7 +296,76 @@ def _state(args: argparse.Namespace) -> dict[str, Any]:
             for p, s in doctor_sessions
         ]
     }
+    _care_state(state, doctor_sessions, desk_sessions, users)
     return state
+
+
+def _care_state(
+    state: dict[str, Any], doctors: list[tuple[Any, str]], desks: list[str], users: int
+) -> None:
+    """After the consultation: each physician's treated cases (plan page, FHIR export),
+    their estimates, the front desk's call list, and open follow-ups to answer (one
+    patient each)."""
+    from django.urls import reverse
+
+    from bench.seed import BENCH_DOMAIN
+    from care.models import FollowUp, GoodFaithEstimate
+    from intake.models import Case
+
+    def treated(physician: Any) -> list[str]:
+        cases = Case.objects.filter(assigned_to=physician, state=Case.State.TREATED)
+        return [str(c) for c in cases.order_by("pk").values_list("public_id", flat=True)[:50]]
+
+    mine = [(p, s, treated(p)) for p, s in doctors]
+    state["plan"] = {
+        "users": [
+            {"session": s, "items": [reverse("care:plan", args=[c]) for c in cases]}
+            for _, s, cases in mine
+        ]
+    }
+    state["fhir"] = {
+        "users": [
+            {"session": s, "items": [reverse("records:case_fhir", args=[c]) for c in cases]}
+            for _, s, cases in mine
+        ]
+    }
+    state["estimate"] = {
+        "users": [
+            {
+                "session": s,
+                "items": [
+                    reverse("care:estimate", args=[e])
+                    for e in GoodFaithEstimate.objects.filter(plan__physician=p)
+                    .order_by("pk")
+                    .values_list("public_id", flat=True)[:50]
+                ],
+            }
+            for p, s, _ in mine
+        ]
+    }
+    state["calls"] = {
+        "users": [{"session": s, "items": [reverse("care:followup_calls")]} for s in desks]
+    }
+    patients: dict[int, Any] = {}
+    for followup in (
+        FollowUp.objects.filter(
+            state=FollowUp.State.OPEN, series__patient__email__endswith=BENCH_DOMAIN
+        )
+        .select_related("series__patient")
+        .order_by("pk")
+    ):
+        patients.setdefault(followup.series.patient_id, followup)
+        if len(patients) == users:
+            break
+    state["followup"] = {
+        "users": [
+            {
+                "session": _session(f.series.patient),
+                "items": [reverse("care:followup", args=[f.public_id])],
+            }
+            for f in patients.values()
+        ]
+    }
 
 
 # --- EXPLAIN -------------------------------------------------------------------------------
@@ -342,6 +418,7 @@ def _explain(state: dict[str, Any]) -> list[Plan]:
         *(("case", path) for path in state["case"]["users"][0]["items"][:3]),
         *(("slots", path) for path in state["slots"]["users"][0]["items"][:3]),
         *(("report", path) for path in state["report"]["users"][0]["items"]),
+        *((name, state[name]["users"][0]["items"][0]) for name in CARE_PAGES),
     ]
     for n, (name, page) in enumerate(pages):
         client = Client(HTTP_HOST="127.0.0.1")
@@ -393,6 +470,7 @@ def _in_process(state: dict[str, Any]) -> list[str]:
         ("case", "case page"),
         ("slots", "free-slot search"),
         ("report", "outcomes report"),
+        *((name, SCENARIOS[name][1]) for name in CARE_PAGES),
     ]
     for name, label in pages:
         user = state[name]["users"][0]
@@ -410,7 +488,7 @@ def _in_process(state: dict[str, Any]) -> list[str]:
                 raise SystemExit(f"In-process: {path} answered {response.status_code}")
             shown = f" {path.split('?', 1)[1]}" if "?" in path else ""
             lines.append(f"| {label}{shown} | {median(timings[1:]):.1f} |")
-            if name in ("case", "slots"):
+            if name in ("case", "slots", *CARE_PAGES):
                 break
     return lines
 
@@ -578,10 +656,11 @@ def _warm(args: argparse.Namespace, state: dict[str, Any]) -> None:
 
 def _table(results: list[Result]) -> list[str]:
     floor = next((r.rps for r in results if r.scenario == "floor"), 0.0)
+    signed_in = next((r.rps for r in results if r.scenario == "signed_in"), 0.0)
     lines = [
         "| Scenario | Requests | Failures | req/s | p50 ms | p95 ms | p99 ms "
-        "| Queries/req | vs floor | Worker peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Queries/req | vs signed-in floor | vs floor | Worker peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         queries = "–"
@@ -589,10 +668,12 @@ def _table(results: list[Result]) -> list[str]:
             low, high = r.queries_spread
             queries = f"{r.queries:.1f}" + (f" ({low}–{high})" if low != high else "")
         ratio = f"{100 * r.rps / floor:.0f}%" if floor else "–"
+        signed_ratio = f"{100 * r.rps / signed_in:.0f}%" if signed_in else "–"
         dry = " (pool ran dry)" if r.ran_dry else ""
         lines.append(
             f"| {SCENARIOS[r.scenario][1]}{dry} | {r.requests} | {r.failures} | {r.rps:.1f} "
-            f"| {r.p50:.0f} | {r.p95:.0f} | {r.p99:.0f} | {queries} | {ratio} | {r.rss_mb:.0f} |"
+            f"| {r.p50:.0f} | {r.p95:.0f} | {r.p99:.0f} | {queries} | {signed_ratio} | {ratio} "
+            f"| {r.rss_mb:.0f} |"
         )
     return lines
 

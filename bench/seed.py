@@ -850,6 +850,7 @@ def _followups(scale: Scale, first_case: int, desk: int) -> int:
         [PlannedOption(plan=plan, option=option) for plan, option in plans], batch_size=2000
     )
     Consultation.objects.bulk_create(consultations, batch_size=2000)
+    _estimates(plans, consultations, desk)
     for record, (plan, _), consultation in zip(records, plans, consultations, strict=True):
         record.plan, record.consultation = plan, consultation
     ProcedureRecord.objects.bulk_create(records, batch_size=2000)
@@ -863,4 +864,69 @@ def _followups(scale: Scale, first_case: int, desk: int) -> int:
         response.followup = followup
     FollowUpResponse.objects.bulk_create([r for _, r in responses], batch_size=5000)
     Case.objects.filter(pk__in=[plan.case_id for plan, _ in plans]).update(state=Case.State.TREATED)
+    _reminders()
     return len(followups)
+
+
+def _reminders() -> None:
+    """The reminders an open, unanswered follow-up has had by now (the front desk's
+    call list shows those whose second reminder is old enough)."""
+    from django.conf import settings
+
+    first, second = settings.FOLLOWUP_REMINDER_DAYS[:2]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO care_followupcontact (followup_id, kind, texted, sent_at) "
+            "SELECT f.id, k.kind, false, f.opened_at + k.days * interval '1 day' "
+            "FROM care_followup f CROSS JOIN (VALUES ('reminder_1', %s), ('reminder_2', %s)) "
+            "AS k(kind, days) "
+            "WHERE f.state = 'open' AND f.opened_at + k.days * interval '1 day' <= now()",
+            [first, second],
+        )
+
+
+def _estimates(plans: list[tuple[Any, Any]], procedures: list[Consultation], desk: int) -> None:
+    """One Good Faith Estimate per treated case, issued a day after its plan was
+    shared, with one line for the option planned (the estimate page's scenario)."""
+    from care.models import EstimateDisclaimer, EstimateLine, GoodFaithEstimate
+
+    disclaimer = EstimateDisclaimer.objects.get(is_current=True, language="en")
+    estimates = [
+        GoodFaithEstimate(
+            case_id=plan.case_id,
+            plan=plan,
+            issued_at=plan.shared_at + timedelta(days=1),
+            issued_by_id=desk,
+            patient_name="Bench Patient",
+            patient_date_of_birth=date(1970, 1, 1),
+            primary_service=option.name,
+            service_date=timezone.localdate(procedure.starts_at),
+            diagnosis_codes=plan.icd10_code,
+            total=Decimal("1200.00"),
+            provider_name="Bench Clinic",
+            provider_npi="1234567893",
+            provider_tin="123456789",
+            provider_location="1 Bench Street, Springfield, IL 62701",
+            practitioner_name="Bench Physician, DO",
+            separately_scheduled="",
+            disclaimer=disclaimer,
+            disclaimer_sha256=disclaimer.sha256,
+        )
+        for (plan, option), procedure in zip(plans, procedures, strict=True)
+    ]
+    GoodFaithEstimate.objects.bulk_create(estimates, batch_size=2000)
+    EstimateLine.objects.bulk_create(
+        [
+            EstimateLine(
+                estimate=estimate,
+                position=1,
+                description=estimate.primary_service,
+                service_code="0232T",
+                diagnosis_code=estimate.diagnosis_codes,
+                quantity=1,
+                charge=estimate.total,
+            )
+            for estimate in estimates
+        ],
+        batch_size=2000,
+    )

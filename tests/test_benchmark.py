@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.run import LOCUST, SCENARIOS, select_of
+from bench.run import CARE_PAGES, LOCUST, SCENARIOS, select_of
 from bench.seed import SCALES
 from tests.conftest import database_url, require
 
@@ -65,16 +65,20 @@ def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> N
         assert requests > 0, row
         assert failures == 0, row
         assert re.fullmatch(r"[\d.]+( \(\d+–\d+\))?", cells[6]), f"queries not counted: {row}"
+    # Every page is also measured against the signed-in floor (the signed-in floor
+    # itself at 100%).
+    assert re.search(r"^\| signed-in floor[^|]*(\|[^|]*){7}\| 100% \|", table, re.M), table
     # The floor touches no table; EXPLAIN ran on the three pages it names.
     assert re.search(r"^\| floor[^|]*\| \d+ \| 0 \|[^\n]*\| 0\.0 \|", table, re.M), table
-    for page in ("queue", "case", "slots", "report"):
+    for page in ("queue", "case", "slots", "report", *CARE_PAGES):
         assert re.search(rf"^\| {page} [^|]+\| \d+ \| \d+ \|", table, re.M), table
     # The seed treats cases and plans their follow-ups, so the report has rows to add up.
     seeded = re.search(r"treated cases with ([\d,]+) follow-ups", output)
     assert seeded is not None and int(seeded.group(1).replace(",", "")) > 0, output[-4000:]
     # Each page's own cost, measured in-process, has its row.
-    for label in ("signed-in floor", "physician's queue", "case page", "outcomes report"):
-        assert re.search(rf"^\| {label}[^|]*\| [\d.]+ \|$", table, re.M), table
+    labels = ["signed-in floor", "physician's queue", "case page", "outcomes report"]
+    for label in [*labels, *(SCENARIOS[name][1] for name in CARE_PAGES)]:
+        assert re.search(rf"^\| {re.escape(label)}[^|]*\| [\d.]+ \|$", table, re.M), table
 
 
 def test_explain_sees_through_server_side_cursors_and_the_history_context() -> None:
