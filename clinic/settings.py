@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
-    "django_htmx",
     "django_filters",
     "phonenumber_field",
     "django_otp",
@@ -83,6 +82,11 @@ MIDDLEWARE = [
     "clinic.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages are compressed (static files are already, by WhiteNoise, which answers
+    # them above this line). Django pads each compressed page with random bytes
+    # against BREACH, and masks the CSRF token anew in every response; see
+    # docs/benchmarks.md ("Phone") for what else a page reflects.
+    "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before CommonMiddleware (Django's order): the cookie and the
@@ -99,7 +103,6 @@ MIDDLEWARE = [
     "clinic.middleware.SecondFactorRequiredMiddleware",
     "clinic.middleware.NoStoreForSignedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "clinic.middleware.HistoryMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",

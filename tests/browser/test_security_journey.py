@@ -342,8 +342,8 @@ def test_no_page_breaks_the_content_security_policy(
             visit(tab, url, headers)
             if not url.startswith(f"{base}/admin/"):
                 # Our scripts ran: clinic.js hid the asterisks from screen readers,
-                # and htmx (its tag carries the nonce) is there.
-                assert tab.evaluate("typeof window.htmx") == "object", url
+                # and Bootstrap's (its tag carries the nonce) is there.
+                assert tab.evaluate("typeof window.bootstrap") == "object", url
                 assert tab.locator(".asteriskField:not([aria-hidden=true])").count() == 0, url
             if url == f"{base}/audit/":  # the physician's reads are in the log
                 expect(tab.get_by_role("table")).to_contain_text(other_patient.full_name)
@@ -358,7 +358,7 @@ def test_no_page_breaks_the_content_security_policy(
         sources = script_sources(header)
         assert "'self'" in sources, (url, header)
         # django-csp names a nonce only in responses whose page used one: ours all
-        # do (the htmx tag); Django's admin site has no script of its own to allow.
+        # do (the Bootstrap and clinic.js tags); Django's admin site has no script of its own to allow.
         if not url.startswith(f"{base}/admin/"):
             assert any(source.startswith("'nonce-") for source in sources), (url, header)
         assert "'unsafe-inline'" not in sources, (url, header)
