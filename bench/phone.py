@@ -64,8 +64,7 @@ def _visit(page: Any, cdp: Any, url: str) -> Visit:
     cdp.remove_listener("Network.loadingFinished", finished)
     visit.fcp_ms = float(
         page.evaluate(
-            "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime"
-            " || 0"
+            "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || 0"
         )
     )
     return visit

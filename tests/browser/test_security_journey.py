@@ -358,7 +358,8 @@ def test_no_page_breaks_the_content_security_policy(
         sources = script_sources(header)
         assert "'self'" in sources, (url, header)
         # django-csp names a nonce only in responses whose page used one: ours all
-        # do (the Bootstrap and clinic.js tags); Django's admin site has no script of its own to allow.
+        # do (the Bootstrap and clinic.js tags); Django's admin site has no script of
+        # its own to allow.
         if not url.startswith(f"{base}/admin/"):
             assert any(source.startswith("'nonce-") for source in sources), (url, header)
         assert "'unsafe-inline'" not in sources, (url, header)
