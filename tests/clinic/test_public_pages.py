@@ -102,7 +102,7 @@ def test_static_files_are_also_compressed_with_brotli(tmp_path):
     """In production (collectstatic with WhiteNoise's storage) each CSS and script
     file gets a Brotli copy, which browsers prefer to gzip: Bootstrap's CSS is a
     fifth smaller on the wire."""
-    from whitenoise.compress import Compressor
+    from whitenoise.compress import Compressor  # type: ignore[import-untyped]
 
     css = finders.find("bootstrap/css/bootstrap.min.css")
     assert css is not None
