@@ -3,6 +3,7 @@ patient's and the physician's charts), the physician's "needs attention" items, 
 front desk's call list and the clinic's outcomes report. Each loads what its page
 shows in a fixed number of queries."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     When,
 )
 from django.db.models import Case as SqlCase
@@ -144,14 +146,31 @@ class CallRow:
 
 
 def call_list(*, now: datetime) -> list[CallRow]:
+    """Everyone to call, as rows (the page shows them a page at a time)."""
+    return call_rows(calls_due(now=now))
+
+
+def call_rows(followups: Iterable[FollowUp]) -> list[CallRow]:
+    return [
+        CallRow(
+            followup=f,
+            name=f.series.case.intake.legal_name,
+            phone=str(f.series.case.intake.phone or ""),
+            last_call=f.calls_made[-1] if f.calls_made else None,  # type: ignore[attr-defined]
+        )
+        for f in followups
+    ]
+
+
+def calls_due(*, now: datetime) -> QuerySet[FollowUp]:
     """Open follow-ups whose second reminder went out ``FOLLOWUP_CALL_AFTER_DAYS``
-    ago without an answer: contact details, which follow-up and when it closes; no
-    answer, score or note of the patient is loaded."""
+    ago without an answer, the soonest to close first: contact details, which
+    follow-up and when it closes; no answer, score or note of the patient is loaded."""
     since = now - timedelta(days=settings.FOLLOWUP_CALL_AFTER_DAYS)
     reminded = FollowUpContact.objects.filter(
         followup=OuterRef("pk"), kind=FollowUpContact.Kind.REMINDER_2, sent_at__lte=since
     )
-    rows = (
+    return (
         FollowUp.objects.filter(Exists(reminded), state=FollowUp.State.OPEN)
         .select_related("series__case__intake")
         .only(
@@ -175,15 +194,6 @@ def call_list(*, now: datetime) -> list[CallRow]:
         )
         .order_by("closes_on", "pk")
     )
-    return [
-        CallRow(
-            followup=f,
-            name=f.series.case.intake.legal_name,
-            phone=str(f.series.case.intake.phone or ""),
-            last_call=f.calls_made[-1] if f.calls_made else None,  # type: ignore[attr-defined]
-        )
-        for f in rows
-    ]
 
 
 # --- The clinic's outcomes report --------------------------------------------------------

@@ -17,8 +17,10 @@ from uuid import UUID
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -40,6 +42,9 @@ from clinic.policy import (
     review_area,
 )
 from clinic.roles import Role, role_of
+
+# The call list, a page at a time (soonest to close first).
+CALLS_PAGE_SIZE = 25
 
 
 def progress_charts(progress: outcomes.SeriesProgress, prefix: str) -> dict[str, Any]:
@@ -239,7 +244,10 @@ def outcomes_report(request: HttpRequest) -> HttpResponse:
 def _calls_page(
     request: HttpRequest, *, bound: CallForm | None = None, bound_id: int | None = None
 ) -> HttpResponse:
-    rows = outcomes.call_list(now=timezone.now())
+    page = Paginator(outcomes.calls_due(now=timezone.now()), CALLS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = outcomes.call_rows(page.object_list)
     audit_reads(
         request,
         action=Action.LIST,
@@ -249,10 +257,11 @@ def _calls_page(
         request,
         "care/followup_calls.html",
         {
+            "page": page,
             "rows": [
                 (r, bound if bound is not None and r.followup.pk == bound_id else CallForm())
                 for r in rows
-            ]
+            ],
         },
     )
 
@@ -280,5 +289,8 @@ def followup_call(request: HttpRequest, public_id: UUID) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(request, "The call is recorded.")
-            return redirect("care:followup_calls")
+            # Back to the page of the list the call was made from.
+            number = request.GET.get("page", "")
+            back = reverse("care:followup_calls")
+            return redirect(f"{back}?page={number}" if number.isdigit() else back)
     return _calls_page(request, bound=form, bound_id=item.pk)

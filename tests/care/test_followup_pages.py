@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import strip_tags
 
+from care import views_followups
 from care.models import FollowUp
 from care.services import followups
 from tests.care.followup_helpers import answers, at_opening, form_data, treat
@@ -253,6 +254,31 @@ def test_the_call_list_takes_the_same_queries_for_one_row_as_for_three(
     FollowUp.objects.filter(pk__in=[r.pk for r in rows[1:]]).update(state="open", answered_at=None)
     with django_assert_num_queries(len(one), exact=True):
         assert client.get(reverse("care:followup_calls")).content.decode().count("tel:") == 3
+
+
+def test_the_call_list_is_shown_a_page_at_a_time_soonest_to_close_first(
+    login, front_desk, physician, treated, time_machine, monkeypatch
+) -> None:
+    """A clinic group can have hundreds to call (the benchmark's large scale: 1,900,
+    1.2 s a page before it was paged); a call made on page 2 comes back to page 2."""
+    monkeypatch.setattr(views_followups, "CALLS_PAGE_SIZE", 2)
+    rows = [treated, another_treated(physician, front_desk), another_treated(physician, front_desk)]
+    for followup in rows:
+        _to_call(followup)
+    time_machine.move_to(at_opening(treated) + timedelta(days=11))
+    client = login(front_desk)
+    calls = reverse("care:followup_calls")
+    first = client.get(calls).content.decode()
+    assert first.count("tel:") == 2
+    assert "3 patients to call" in first and "Page 1 of 2" in first
+    second = client.get(calls + "?page=2").content.decode()
+    assert second.count("tel:") == 1 and "Page 2 of 2" in second
+    ordered = sorted(rows, key=lambda f: (f.closes_on, f.pk))
+    assert str(ordered[2].public_id) in second
+    call = reverse("care:followup_call", args=[ordered[2].public_id]) + "?page=2"
+    response = client.post(call, {"result": "no_answer", "note": ""})
+    assert response.status_code == 302 and response["Location"] == calls + "?page=2"
+    assert client.get(calls + "?page=banana").status_code == 200
 
 
 def test_the_report_for_physicians_and_admins_with_csv(
