@@ -199,6 +199,10 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Uploaded imaging, outside the web root (PRIVATE_MEDIA_ROOT): one setting to
+    # change for object storage when several web hosts serve the clinic
+    # (docs/scaling.md).
+    "private": {"BACKEND": "clinic.storage.PrivateMediaStorage"},
 }
 
 # Uploaded imaging: outside the web root, never served by a static or media URL;

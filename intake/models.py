@@ -10,13 +10,12 @@ and ``intake_submit`` checks the whole before a case exists.
 """
 
 import hashlib
-import os
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -72,22 +71,9 @@ ABOUT_YOU_FIELDS = (
 )
 
 
-class PrivateMediaStorage(FileSystemStorage):
-    """Uploaded imaging lives outside the web root (``PRIVATE_MEDIA_ROOT``); no URL
-    serves it, only ``intake.views.patient.imaging_file``, which checks who asks.
-    The location is read from settings on every use, so it follows the setting."""
-
-    @property
-    def base_location(self) -> str:
-        return str(settings.PRIVATE_MEDIA_ROOT)
-
-    @property
-    def location(self) -> str:
-        return os.path.abspath(self.base_location)
-
-
-def private_storage() -> FileSystemStorage:
-    return PrivateMediaStorage(base_url=None)
+def private_storage() -> Storage:
+    """The storage of uploaded imaging: the ``STORAGES["private"]`` setting."""
+    return storages["private"]
 
 
 class Instrument(models.Model):

@@ -10,8 +10,9 @@ from django.urls import reverse
 from PIL import Image
 from pypdf import PdfWriter
 
+from clinic.storage import PrivateMediaStorage
 from intake.forms import detected_imaging_type
-from intake.models import ImagingFile, Intake
+from intake.models import ImagingFile, Intake, private_storage
 from tests.intake.step_posts import imaging_post
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +190,20 @@ def test_at_most_the_configured_number_of_files(login, patient, settings):
         )
     assert "at most 1 file" in response.content.decode()
     assert ImagingFile.objects.count() == 1
+
+
+def test_uploaded_imaging_is_stored_where_the_setting_says(settings, tmp_path):
+    """The storage is the STORAGES["private"] setting, read when the app starts
+    (docs/scaling.md: object storage for several web hosts is a change of it)."""
+    assert isinstance(ImagingFile._meta.get_field("file").storage, PrivateMediaStorage)
+    assert isinstance(private_storage(), PrivateMediaStorage)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "elsewhere")},
+        },
+    }
+    storage = private_storage()
+    assert not isinstance(storage, PrivateMediaStorage)
+    assert storage.location == str(tmp_path / "elsewhere")  # type: ignore[attr-defined]
