@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench.run import CARE_PAGES, LOCUST, SCENARIOS, select_of
 from bench.seed import SCALES
-from tests.conftest import database_url, require
+from tests.conftest import chromium_path, database_url, require
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +79,41 @@ def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> N
     labels = ["signed-in floor", "physician's queue", "case page", "outcomes report"]
     for label in [*labels, *(SCENARIOS[name][1] for name in CARE_PAGES)]:
         assert re.search(rf"^\| {re.escape(label)}[^|]*\| [\d.]+ \|$", table, re.M), table
+
+    # The phone measurement, once, on the same database.
+    require(chromium_path() is not None, "Chromium is not installed (apt-get install chromium)")
+    phone = tmp_path / "phone.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.phone",
+            "--scale",
+            "small",
+            "--rounds",
+            "1",
+            "--port",
+            str(_free_port()),
+            "--database-url",
+            database_url("clinic_bench_smoke"),
+            "--markdown",
+            str(phone),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    measured = phone.read_text()
+    for page in ("home", "login", "intake step 1", "intake step 5"):
+        row = re.search(rf"^\| {page}[^|]*((\| [\d.]+ )+)\|$", measured, re.M)
+        assert row is not None, measured
+        cells = [float(cell) for cell in row.group(1).strip("| ").split(" | ")]
+        # Something was transferred, and the page painted.
+        assert len(cells) == 7 and cells[0] > 0 and cells[5] > 0, measured
 
 
 def test_explain_sees_through_server_side_cursors_and_the_history_context() -> None:
