@@ -715,7 +715,7 @@ def _machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
-    parser.add_argument("--scale", choices=["small", "large"], default="small")
+    parser.add_argument("--scale", choices=["small", "large", "xlarge"], default="small")
     parser.add_argument("--seconds", type=int, default=20, help="per scenario")
     parser.add_argument("--users", type=int, default=8, help="concurrent locust users")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
@@ -762,6 +762,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{args.database_url} already holds the {scale.name} scale (--reseed starts again)")
     _manage("collectstatic", "--noinput", "-v", "0")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        size = cursor.fetchone()[0]
     wanted = [s for s in args.scenarios.split(",") if s]
     state = _state(args)
     plans = _explain(state)
@@ -785,7 +788,8 @@ def main(argv: list[str] | None = None) -> int:
     report = [
         f"Scale: {scale.name} ({scale.cases:,} cases, {scale.open_cases:,} open, "
         f"{scale.physicians} physicians, {scale.patients:,} patients); "
-        f"{args.users} users, {args.seconds} s per scenario, {args.workers} gunicorn workers",
+        f"{args.users} users, {args.seconds} s per scenario, {args.workers} gunicorn workers; "
+        f"database {size}",
         f"Machine: {_machine()}",
         "",
         *_table(results),

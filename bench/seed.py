@@ -109,6 +109,21 @@ SCALES = {
         step_drafts=16,
         treated=12_000,
     ),
+    # A group of clinics over years: ten times the large scale, once, to show how
+    # each page's cost grows with the data (the queue and slot search are per
+    # physician; the whole clinic's report reads every follow-up).
+    "xlarge": Scale(
+        "xlarge",
+        cases=1_000_000,
+        open_cases=100_000,
+        physicians=500,
+        patients=500_000,
+        front_desk=8,
+        to_book=40_000,
+        ready_drafts=4_000,
+        step_drafts=16,
+        treated=120_000,
+    ),
 }
 
 
