@@ -152,7 +152,8 @@ AUTH_USER_MODEL = "clinic.User"
 # before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with the account's role read in the same query.
+    "clinic.roles.UserWithRoleBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
