@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: run test lint typecheck pytest worker bench bench-phone clean reset-db messages
+.PHONY: run test lint typecheck pytest worker bench bench-phone bench-profile clean reset-db messages
 
 # The embedded cluster runs for as long as the command after it, then stops.
 WITH_DB = $(if $(DATABASE_URL),,$(PY) -m clinic.embedded_db run --)
@@ -87,6 +87,10 @@ bench: $(VENV)/.runtime-installed $(BENCH_VENV)/.installed
 # CPU slowed 4x), on the database `make bench` seeded: `make bench-phone SCALE=small`.
 bench-phone: $(VENV)/.dev-installed
 	$(PY) -m bench.phone --scale $(SCALE) $(BENCH_ARGS)
+
+# Where the signed-in floor, queue, case and plan pages spend their time (pyinstrument).
+bench-profile: $(VENV)/.dev-installed
+	$(PY) -m bench.profile --scale $(SCALE) $(BENCH_ARGS)
 
 worker: $(VENV)/.runtime-installed
 	$(BIN)/celery -A clinic worker -B -P solo --loglevel=INFO
