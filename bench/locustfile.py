@@ -58,8 +58,13 @@ class Scenario(FastHttpUser):
         self.headers = _headers(self.me["session"])
 
     def get(self, path: str, expect: int = 200) -> None:
+        # A redirect (to the login page, say) is a failure, not followed.
         with self.client.get(
-            path, name=self.scenario, headers=self.headers, catch_response=True
+            path,
+            name=self.scenario,
+            headers=self.headers,
+            allow_redirects=False,
+            catch_response=True,
         ) as response:
             if response.status_code != expect:
                 response.failure(f"{path}: {response.status_code}, expected {expect}")
