@@ -1,14 +1,9 @@
 """The four roles. A role is a Django group (created by migration); the group holds
 the role's model permissions, and ``role_of`` reads it back."""
 
-from collections.abc import Iterable
-from typing import Any
-
-from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser, Group
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from clinic.models import User
@@ -53,36 +48,12 @@ def role_of(user: User | AnonymousUser) -> Role | None:
     if hasattr(user, _CACHE_ATTRIBUTE):
         cached: Role | None = getattr(user, _CACHE_ATTRIBUTE)
         return cached
-    return _remember_role(user, user.groups.values_list("name", flat=True))
-
-
-def _remember_role(user: User, group_names: Iterable[str]) -> Role | None:
-    names = set(group_names)
+    names = set(user.groups.values_list("name", flat=True))
     role = next((_ROLE_BY_GROUP[name] for name in _ROLE_BY_GROUP if name in names), None)
     if role is None and user.is_superuser:
         role = Role.CLINIC_ADMIN
     setattr(user, _CACHE_ATTRIBUTE, role)
     return role
-
-
-class UserWithRoleBackend(ModelBackend):
-    """Django's model backend, reading a signed-in person's groups with their
-    account in one query on every request (``role_of`` then asks nothing more):
-    one query fewer for every signed-in page. Still read on every request, so a
-    deactivated account or a removed role takes effect on the next one."""
-
-    def get_user(self, user_id: Any) -> User | None:
-        user = (
-            User._default_manager.annotate(
-                group_names=ArrayAgg("groups__name", filter=Q(groups__isnull=False), default=None)
-            )
-            .filter(pk=user_id)
-            .first()
-        )
-        if user is None or not self.user_can_authenticate(user):
-            return None
-        _remember_role(user, user.group_names or [])
-        return user
 
 
 def home_url_for(user: User | AnonymousUser) -> str:

@@ -152,8 +152,7 @@ AUTH_USER_MODEL = "clinic.User"
 # before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend, with the account's role read in the same query.
-    "clinic.roles.UserWithRoleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -177,7 +177,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 "email", _("%(error)s Log in, or reset your password.") % {"error": error}
             )
         else:
-            login(request, user, backend="clinic.roles.UserWithRoleBackend")
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             # No message here: the home page's own notice says where the link went
             # (with a button to send it again); a second copy of it would only repeat.
             return redirect("intake:home")

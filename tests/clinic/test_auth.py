@@ -151,20 +151,10 @@ def test_role_members_are_the_active_accounts_in_the_role(physician, patient, fr
     assert list(role_members(Role.CLINIC_ADMIN)) == []  # never "everyone with no group"
 
 
-def test_a_signed_in_request_reads_the_account_and_its_role_in_one_query(login, physician, patient):
-    """UserWithRoleBackend: the groups come with the account, so no page asks for
-    them again (one query fewer for every signed-in request)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client = login(physician)
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(reverse("review:queue")).status_code == 200
-    reads_groups = [q["sql"] for q in captured.captured_queries if '"auth_group"' in q["sql"]]
-    assert len(reads_groups) == 1 and '"clinic_user"' in reads_groups[0], reads_groups
-
-
 def test_a_removed_role_or_a_deactivated_account_counts_on_the_next_request(login, physician):
+    """The account and its role are read from the database on every request (no
+    cache of either), so taking a role away or deactivating an account needs no
+    sign-out."""
     client = login(physician)
     queue = reverse("review:queue")
     assert client.get(queue).status_code == 200
@@ -175,19 +165,3 @@ def test_a_removed_role_or_a_deactivated_account_counts_on_the_next_request(logi
     physician.is_active = False
     physician.save(update_fields=["is_active"])
     assert client.get(queue).status_code == 302  # signed out: to the login page
-
-
-def test_the_backend_gives_the_role_without_asking_again(
-    physician, patient, django_assert_num_queries
-):
-    from clinic.roles import UserWithRoleBackend, role_of
-
-    backend = UserWithRoleBackend()
-    with django_assert_num_queries(1):
-        doctor = backend.get_user(physician.pk)
-        assert doctor is not None and role_of(doctor) == Role.PHYSICIAN
-    superuser = UserFactory(is_superuser=True, is_staff=True)
-    with django_assert_num_queries(1):
-        admin = backend.get_user(superuser.pk)
-        assert admin is not None and role_of(admin) == Role.CLINIC_ADMIN
-    assert backend.get_user(0) is None
