@@ -109,11 +109,11 @@ def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> N
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     measured = phone.read_text()
     for page in ("home", "login", "intake step 1", "intake step 5"):
-        row = re.search(rf"^\| {page}[^|]*((\| [\d.]+ )+)\|$", measured, re.M)
-        assert row is not None, measured
-        cells = [float(cell) for cell in row.group(1).strip("| ").split(" | ")]
+        found = re.search(rf"^\| {page}[^|]*((\| [\d.]+ )+)\|$", measured, re.M)
+        assert found is not None, measured
+        figures = [float(cell) for cell in found.group(1).strip("| ").split(" | ")]
         # Something was transferred, and the page painted.
-        assert len(cells) == 7 and cells[0] > 0 and cells[5] > 0, measured
+        assert len(figures) == 7 and figures[0] > 0 and figures[5] > 0, measured
 
 
 def test_explain_sees_through_server_side_cursors_and_the_history_context() -> None:
