@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.run import ROOT, _database, _environment, _manage, _serve, _session
+from bench.run import ROOT, _database, _environment, _manage, _serve, _session, default_database_url
 
 SLOW_4G = {
     "offline": False,
@@ -112,10 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--markdown", type=Path, help="also write the table here")
     args = parser.parse_args(argv)
-    if not args.database_url:
-        args.database_url = os.environ.get(
-            "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/clinic_bench_{args.scale}"
-        )
+    args.database_url = args.database_url or default_database_url(args.scale)
     env = _environment(args)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))

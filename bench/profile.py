@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.run import ROOT, _environment, _session
+from bench.run import ROOT, _environment, _session, default_database_url
 
 # Longest prefix first: the part of a file's path that names who spent the time.
 AREAS = [
@@ -74,10 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
-    if not args.database_url:
-        args.database_url = os.environ.get(
-            "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/clinic_bench_{args.scale}"
-        )
+    args.database_url = args.database_url or default_database_url(args.scale)
     os.environ.update(_environment(args))
     sys.path.insert(0, str(ROOT))
 

@@ -59,6 +59,13 @@ LARGE_TABLE_ROWS = 10_000
 CSRF_SECRET = "benchcsrf" + "0" * 23  # 32 characters, as Django's cookie holds
 
 
+def default_database_url(scale: str) -> str:
+    """The benchmark's own database for a scale (``BENCH_DATABASE_URL`` overrides)."""
+    return os.environ.get(
+        "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/clinic_bench_{scale}"
+    )
+
+
 def _environment(args: argparse.Namespace) -> dict[str, str]:
     """What both this process and gunicorn run with: production settings."""
     return {
@@ -731,10 +738,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--markdown", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
-    if not args.database_url:
-        args.database_url = os.environ.get(
-            "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/clinic_bench_{args.scale}"
-        )
+    args.database_url = args.database_url or default_database_url(args.scale)
     if not LOCUST.exists():
         raise SystemExit(f"{LOCUST} is missing: run `make bench` (it installs locust)")
     env = _environment(args)

@@ -24,20 +24,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> None:
-    require(LOCUST.exists(), f"{LOCUST} is missing (`make bench` or `make test` installs it)")
-    report = tmp_path / "report.md"
+def _bench(module: str, report: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """Runs ``python -m bench.<module>`` at the small scale on the smoke database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
-    done = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-m",
-            "bench.run",
+            f"bench.{module}",
             "--scale",
             "small",
-            "--seconds",
-            "2",
-            "--reseed",
+            *options,
             "--port",
             str(_free_port()),
             "--database-url",
@@ -52,6 +49,12 @@ def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> N
         timeout=600,
         check=False,
     )
+
+
+def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> None:
+    require(LOCUST.exists(), f"{LOCUST} is missing (`make bench` or `make test` installs it)")
+    report = tmp_path / "report.md"
+    done = _bench("run", report, "--seconds", "2", "--reseed")
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
     table = report.read_text()
@@ -83,29 +86,7 @@ def test_the_benchmark_runs_every_scenario_without_an_error(tmp_path: Path) -> N
     # The phone measurement, once, on the same database.
     require(chromium_path() is not None, "Chromium is not installed (apt-get install chromium)")
     phone = tmp_path / "phone.md"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.phone",
-            "--scale",
-            "small",
-            "--rounds",
-            "1",
-            "--port",
-            str(_free_port()),
-            "--database-url",
-            database_url("clinic_bench_smoke"),
-            "--markdown",
-            str(phone),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = _bench("phone", phone, "--rounds", "1")
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     measured = phone.read_text()
     for page in ("home", "login", "intake step 1", "intake step 5"):
