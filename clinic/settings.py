@@ -85,7 +85,7 @@ MIDDLEWARE = [
     # Pages are compressed (static files are already, by WhiteNoise, which answers
     # them above this line). Django pads each compressed page with random bytes
     # against BREACH, and masks the CSRF token anew in every response; see
-    # docs/benchmarks.md ("Phone") for what else a page reflects.
+    # docs/benchmarks.md ("A patient's phone", BREACH) for what else a page reflects.
     "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
