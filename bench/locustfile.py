@@ -89,84 +89,58 @@ class Scenario(FastHttpUser):
             raise StopUser() from None
 
 
-class Floor(Scenario):
+class PageVisits(Scenario):
+    """A GET scenario: each user requests its own pages in turn."""
+
+    abstract = True
+
+    @task
+    def visit(self) -> None:
+        self.get(next(self.items))
+
+
+class Floor(PageVisits):
     scenario = "floor"
 
-    @task
-    def floor(self) -> None:
-        self.get(next(self.items))
 
-
-class SignedInFloor(Scenario):
+class SignedInFloor(PageVisits):
     scenario = "signed_in"
 
-    @task
-    def signed_in(self) -> None:
-        self.get(next(self.items))
 
-
-class Queue(Scenario):
+class Queue(PageVisits):
     scenario = "queue"
 
-    @task
-    def queue(self) -> None:
-        self.get(next(self.items))
 
-
-class CasePage(Scenario):
+class CasePage(PageVisits):
     scenario = "case"
 
-    @task
-    def case(self) -> None:
-        self.get(next(self.items))
 
-
-class OutcomesReport(Scenario):
+class OutcomesReport(PageVisits):
     scenario = "report"
 
-    @task
-    def report(self) -> None:
-        self.get(next(self.items))
 
-
-class PlanPage(Scenario):
+class PlanPage(PageVisits):
     scenario = "plan"
 
-    @task
-    def plan(self) -> None:
-        self.get(next(self.items))
 
-
-class EstimatePage(Scenario):
+class EstimatePage(PageVisits):
     scenario = "estimate"
 
-    @task
-    def estimate(self) -> None:
-        self.get(next(self.items))
 
-
-class FollowUpPage(Scenario):
+class FollowUpPage(PageVisits):
     scenario = "followup"
 
-    @task
-    def followup(self) -> None:
-        self.get(next(self.items))
 
-
-class CallList(Scenario):
+class CallList(PageVisits):
     scenario = "calls"
 
-    @task
-    def calls(self) -> None:
-        self.get(next(self.items))
 
-
-class CaseExport(Scenario):
+class CaseExport(PageVisits):
     scenario = "fhir"
 
-    @task
-    def fhir(self) -> None:
-        self.get(next(self.items))
+
+class SlotSearch(PageVisits):
+    scenario = "slots"
 
 
 class StepSave(Scenario):
@@ -185,14 +159,6 @@ class Submit(Scenario):
     def submit(self) -> None:
         item = self.take()
         self.post(item["path"], item["body"], _headers(item["session"]))
-
-
-class SlotSearch(Scenario):
-    scenario = "slots"
-
-    @task
-    def slots(self) -> None:
-        self.get(next(self.items))
 
 
 class Booking(Scenario):
