@@ -31,7 +31,6 @@ SLOW_4G = {
 }
 CPU_SLOWDOWN = 4
 PHONE = {"width": 375, "height": 812}
-CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 
 
 @dataclass
@@ -126,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.seed import seeded_scale
     from intake.models import Intake
+    from tests.conftest import chromium_path
 
     _database(args.database_url, fresh=False)
     if seeded_scale() != args.scale:
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ]
     connection.close()
-    executable = next((p for p in CHROMIUM_PATHS if Path(p).exists()), None)
+    executable = chromium_path()
     if executable is None:
         raise SystemExit("Chromium is not installed (apt-get install chromium)")
     lines = [

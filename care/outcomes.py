@@ -145,12 +145,8 @@ class CallRow:
     last_call: FollowUpCall | None
 
 
-def call_list(*, now: datetime) -> list[CallRow]:
-    """Everyone to call, as rows (the page shows them a page at a time)."""
-    return call_rows(calls_due(now=now))
-
-
 def call_rows(followups: Iterable[FollowUp]) -> list[CallRow]:
+    """The call list's rows for follow-ups read by ``calls_due`` (a page of them)."""
     return [
         CallRow(
             followup=f,

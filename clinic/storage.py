@@ -13,9 +13,6 @@ class PrivateMediaStorage(FileSystemStorage):
     serves it, only ``intake.views.patient.imaging_file``, which checks who asks.
     The location is read from settings on every use, so it follows the setting."""
 
-    def __init__(self, **options: object) -> None:
-        super().__init__(base_url=None)
-
     @property
     def base_location(self) -> str:
         return str(settings.PRIVATE_MEDIA_ROOT)

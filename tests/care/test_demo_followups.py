@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from care.models import FollowUp, FollowUpSeries
-from care.outcomes import attention_for, call_list, outcomes_report
+from care.outcomes import attention_for, call_rows, calls_due, outcomes_report
 from clinic.models import User
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_the_demo_has_a_year_of_follow_ups(settings) -> None:
     assert states["nora@clinic.example"]["6 weeks"] == "answered"
     lee = User.objects.get(email="dr.lee@clinic.example")
     assert [f.series.patient.email for f in attention_for(lee)] == ["victor@clinic.example"]
-    assert [r.name for r in call_list(now=timezone.now())] == ["Victor Novak"]
+    assert [r.name for r in call_rows(calls_due(now=timezone.now()))] == ["Victor Novak"]
     rows = outcomes_report(today=timezone.localdate())
     helen_row = next(
         r
